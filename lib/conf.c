@@ -1,0 +1,480 @@
+/*
+ * conf.c - /etc/nkhsm/nkhsm.conf, shared by all front ends.
+ *
+ *	# comment (only at the start of a line)
+ *	module = /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
+ *	token = pkcs11:token=nk
+ *	pin_source = "file:/etc/nkhsm/pin file"
+ *
+ * Strict: an unknown or repeated key, a malformed line or a value that
+ * fails its check is an error naming the file and line. Keys live in one
+ * table, each with a validator, so a new key is one row and one accessor.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "nk-int.h"
+
+#ifndef NKHSM_SYSCONFDIR
+#define NKHSM_SYSCONFDIR	"/etc"
+#endif
+
+#define CONF_ECHO_MAX	64	/* bytes of a bad key quoted in a message */
+
+enum conf_key {
+	KEY_MODULE = 0,
+	KEY_TOKEN,
+	KEY_PIN_SOURCE,
+	KEY_COUNT
+};
+
+struct nkhsm_conf {
+	char	*value[KEY_COUNT];
+	size_t	 line[KEY_COUNT];	/* where each key was set */
+};
+
+typedef int conf_check_fn(const char *value, char *why, size_t whylen);
+
+struct conf_keydef {
+	const char	*name;
+	enum conf_key	 key;
+	conf_check_fn	*check;
+};
+
+static int
+check_module(const char *value, char *why, size_t whylen)
+{
+	if (value[0] != '/') {
+		nk_errf(why, whylen, "module must be an absolute path");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_token(const char *value, char *why, size_t whylen)
+{
+	nkhsm_uri_t *uri = NULL;
+	const char *err = NULL;
+	int r;
+
+	if (strncmp(value, "pkcs11:", 7) != 0) {
+		nk_errf(why, whylen, "token must be a PKCS#11 URI (pkcs11:...)");
+		return -1;
+	}
+	if ((r = nkhsm_uri_parse(value, &uri, &err)) != 0) {
+		nk_errf(why, whylen, "invalid token URI: %s",
+		    err != NULL ? err : nkhsm_strerror(r));
+		return -1;
+	}
+	nkhsm_uri_free(&uri);
+	return 0;
+}
+
+static int
+valid_env_name(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+check_pin_source(const char *value, char *why, size_t whylen)
+{
+	if (strncmp(value, "env:", 4) == 0 && valid_env_name(value + 4))
+		return 0;
+	if (strncmp(value, "file:/", 6) == 0)
+		return 0;
+	nk_errf(why, whylen, "pin_source must be env:NAME or file:/absolute/path");
+	return -1;
+}
+
+static const struct conf_keydef conf_keys[] = {
+	{ "module",	KEY_MODULE,		check_module },
+	{ "token",	KEY_TOKEN,		check_token },
+	{ "pin_source",	KEY_PIN_SOURCE,	check_pin_source },
+};
+
+static const struct conf_keydef *
+lookup_key(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++) {
+		if (strlen(conf_keys[i].name) == len &&
+		    memcmp(conf_keys[i].name, name, len) == 0)
+			return &conf_keys[i];
+	}
+	return NULL;
+}
+
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Quote untrusted bytes for a message: printable ASCII as is, else \xNN. */
+static void
+echo_bytes(char *dst, size_t dstlen, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, n = 0;
+	unsigned char c;
+
+	if (dstlen == 0)
+		return;
+	for (i = 0; i < len && i < CONF_ECHO_MAX; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (n + 1 >= dstlen)
+				break;
+			dst[n++] = (char)c;
+		} else {
+			if (n + 4 >= dstlen)
+				break;
+			dst[n++] = '\\';
+			dst[n++] = 'x';
+			dst[n++] = hex[c >> 4];
+			dst[n++] = hex[c & 0x0f];
+		}
+	}
+	dst[n] = '\0';
+}
+
+/*
+ * The value after '=' (leading blanks already skipped): either a double-quoted
+ * string with \" and \\ escapes, or a bare word running to the end of the
+ * line with trailing blanks removed. Bare words may not hold blanks, '#' or
+ * '"', so "module = /x.so # old" is an error rather than a strange path.
+ * out must hold len + 1 bytes.
+ */
+static int
+parse_value(const char *s, size_t len, char *out, const char **whyp)
+{
+	size_t i, n = 0;
+
+	if (len > 0 && s[0] == '"') {
+		for (i = 1; i < len; i++) {
+			if (s[i] == '"')
+				break;
+			if (s[i] == '\\') {
+				if (i + 1 >= len ||
+				    (s[i + 1] != '"' && s[i + 1] != '\\')) {
+					*whyp = "invalid escape in quoted value";
+					return -1;
+				}
+				i++;
+			}
+			out[n++] = s[i];
+		}
+		if (i >= len) {
+			*whyp = "unterminated quoted value";
+			return -1;
+		}
+		for (i++; i < len; i++) {
+			if (!is_space((unsigned char)s[i])) {
+				*whyp = "text after quoted value";
+				return -1;
+			}
+		}
+	} else {
+		while (len > 0 && is_space((unsigned char)s[len - 1]))
+			len--;
+		for (i = 0; i < len; i++) {
+			if (is_space((unsigned char)s[i]) || s[i] == '#' ||
+			    s[i] == '"') {
+				*whyp = "unquoted value contains blanks, '#' "
+				    "or '\"' (use double quotes)";
+				return -1;
+			}
+			out[n++] = s[i];
+		}
+	}
+	out[n] = '\0';
+	if (n == 0) {
+		*whyp = "empty value";
+		return -1;
+	}
+	return 0;
+}
+
+/* One line (without its newline). */
+static int
+parse_line(nkhsm_conf_t *conf, const char *name, size_t lineno,
+    const char *s, size_t len, char *errbuf, size_t errlen)
+{
+	const struct conf_keydef *def;
+	const char *key, *why = NULL;
+	char *value = NULL, echo[CONF_ECHO_MAX * 4 + 1], reason[256];
+	size_t i = 0, keylen;
+	int r = NKHSM_ERR_CONFIG;
+
+	while (i < len && is_space((unsigned char)s[i]))
+		i++;
+	if (i == len || s[i] == '#')
+		return 0;
+	key = s + i;
+	while (i < len && !is_space((unsigned char)s[i]) && s[i] != '=')
+		i++;
+	keylen = (size_t)(s + i - key);
+	echo_bytes(echo, sizeof(echo), key, keylen);
+	while (i < len && is_space((unsigned char)s[i]))
+		i++;
+	if (i == len || s[i] != '=') {
+		nk_errf(errbuf, errlen, "%s:%zu: missing '=' after '%s'",
+		    name, lineno, echo);
+		goto out;
+	}
+	if (keylen == 0) {
+		nk_errf(errbuf, errlen, "%s:%zu: missing key before '='",
+		    name, lineno);
+		goto out;
+	}
+	if ((def = lookup_key(key, keylen)) == NULL) {
+		nk_errf(errbuf, errlen, "%s:%zu: unknown key '%s'",
+		    name, lineno, echo);
+		goto out;
+	}
+	if (conf->value[def->key] != NULL) {
+		nk_errf(errbuf, errlen, "%s:%zu: duplicate key '%s' "
+		    "(first set on line %zu)", name, lineno, def->name,
+		    conf->line[def->key]);
+		goto out;
+	}
+	for (i++; i < len && is_space((unsigned char)s[i]); i++)
+		;
+	if ((value = malloc(len - i + 1)) == NULL) {
+		r = NKHSM_ERR_NOMEM;
+		goto out;
+	}
+	if (parse_value(s + i, len - i, value, &why) != 0) {
+		nk_errf(errbuf, errlen, "%s:%zu: %s for '%s'", name, lineno,
+		    why, def->name);
+		goto out;
+	}
+	if (def->check(value, reason, sizeof(reason)) != 0) {
+		nk_errf(errbuf, errlen, "%s:%zu: %s", name, lineno, reason);
+		goto out;
+	}
+	conf->value[def->key] = value;
+	conf->line[def->key] = lineno;
+	value = NULL;
+	r = 0;
+ out:
+	free(value);
+	return r;
+}
+
+int
+nkhsm_conf_parse(const char *name, const char *text, size_t len,
+    nkhsm_conf_t **confp, char *errbuf, size_t errlen)
+{
+	nkhsm_conf_t *conf = NULL;
+	const char *p, *end, *nl;
+	size_t lineno = 0, linelen;
+	int r = NKHSM_ERR_INTERNAL;
+
+	if (confp != NULL)
+		*confp = NULL;
+	if (errbuf != NULL && errlen > 0)
+		errbuf[0] = '\0';
+	if (confp == NULL || (text == NULL && len != 0))
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (name == NULL)
+		name = "(config)";
+	if (len > NKHSM_CONF_SIZE_MAX) {
+		nk_errf(errbuf, errlen, "%s: file too large (max %d bytes)",
+		    name, NKHSM_CONF_SIZE_MAX);
+		return NKHSM_ERR_CONFIG;
+	}
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		return NKHSM_ERR_NOMEM;
+	for (p = text, end = text + len; p < end; p = nl + 1) {
+		lineno++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		linelen = (size_t)(nl - p);
+		if (linelen > NKHSM_CONF_LINE_MAX) {
+			nk_errf(errbuf, errlen, "%s:%zu: line too long "
+			    "(max %d bytes)", name, lineno,
+			    NKHSM_CONF_LINE_MAX);
+			r = NKHSM_ERR_CONFIG;
+			goto out;
+		}
+		if (memchr(p, '\0', linelen) != NULL) {
+			nk_errf(errbuf, errlen, "%s:%zu: NUL byte", name,
+			    lineno);
+			r = NKHSM_ERR_CONFIG;
+			goto out;
+		}
+		if ((r = parse_line(conf, name, lineno, p, linelen,
+		    errbuf, errlen)) != 0)
+			goto out;
+	}
+	*confp = conf;
+	conf = NULL;
+	r = 0;
+ out:
+	nkhsm_conf_free(&conf);
+	return r;
+}
+
+/* Read at most NKHSM_CONF_SIZE_MAX + 1 bytes, so "too large" is seen. */
+static int
+read_capped(int fd, const char *path, char **bufp, size_t *lenp,
+    char *errbuf, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = NKHSM_CONF_SIZE_MAX + 1;
+	ssize_t n;
+	int r = NKHSM_ERR_INTERNAL;
+
+	*bufp = NULL;
+	*lenp = 0;
+	if ((buf = malloc(cap)) == NULL)
+		return NKHSM_ERR_NOMEM;
+	while (len < cap) {
+		if ((n = read(fd, buf + len, cap - len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			nk_errf(errbuf, errlen, "%s: %s", path,
+			    strerror(errno));
+			r = NKHSM_ERR_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > NKHSM_CONF_SIZE_MAX) {
+		nk_errf(errbuf, errlen, "%s: file too large (max %d bytes)",
+		    path, NKHSM_CONF_SIZE_MAX);
+		r = NKHSM_ERR_CONFIG;
+		goto out;
+	}
+	*bufp = buf;
+	*lenp = len;
+	buf = NULL;
+	r = 0;
+ out:
+	free(buf);
+	return r;
+}
+
+int
+nkhsm_conf_load(const char *path, long owner_uid, nkhsm_conf_t **confp,
+    char *errbuf, size_t errlen)
+{
+	nkhsm_conf_t *conf = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int fd = -1, is_default = 0, r = NKHSM_ERR_INTERNAL;
+
+	if (confp != NULL)
+		*confp = NULL;
+	if (errbuf != NULL && errlen > 0)
+		errbuf[0] = '\0';
+	if (confp == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (path == NULL) {
+		path = nkhsm_default_conf();
+		is_default = 1;
+	}
+	/* O_NONBLOCK: a FIFO planted at the path must not hang the open. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK);
+	if (fd == -1 && errno == ENOENT && is_default) {
+		/* No default file: an empty configuration. */
+		if ((conf = calloc(1, sizeof(*conf))) == NULL) {
+			r = NKHSM_ERR_NOMEM;
+			goto out;
+		}
+	} else if (fd == -1) {
+		if (errno == ELOOP) {
+			nk_errf(errbuf, errlen, "%s: is a symbolic link "
+			    "(refused)", path);
+			r = NKHSM_ERR_PERMISSION;
+		} else {
+			nk_errf(errbuf, errlen, "%s: %s", path,
+			    strerror(errno));
+			r = NKHSM_ERR_IO;
+		}
+		goto out;
+	} else if ((r = nkhsm_file_check(fd, path, owner_uid, errbuf,
+	    errlen)) != 0 ||
+	    (r = read_capped(fd, path, &text, &len, errbuf, errlen)) != 0 ||
+	    (r = nkhsm_conf_parse(path, text, len, &conf, errbuf,
+	    errlen)) != 0)
+		goto out;
+	*confp = conf;
+	conf = NULL;
+	r = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	free(text);
+	nkhsm_conf_free(&conf);
+	return r;
+}
+
+void
+nkhsm_conf_free(nkhsm_conf_t **confp)
+{
+	nkhsm_conf_t *conf;
+	size_t i;
+
+	if (confp == NULL || (conf = *confp) == NULL)
+		return;
+	for (i = 0; i < KEY_COUNT; i++)
+		free(conf->value[i]);
+	free(conf);
+	*confp = NULL;
+}
+
+const char *
+nkhsm_conf_module(const nkhsm_conf_t *conf)
+{
+	return conf == NULL ? NULL : conf->value[KEY_MODULE];
+}
+
+const char *
+nkhsm_conf_token(const nkhsm_conf_t *conf)
+{
+	return conf == NULL ? NULL : conf->value[KEY_TOKEN];
+}
+
+const char *
+nkhsm_conf_pin_source(const nkhsm_conf_t *conf)
+{
+	return conf == NULL ? NULL : conf->value[KEY_PIN_SOURCE];
+}
+
+const char *
+nkhsm_default_module(void)
+{
+	return NKHSM_DEFAULT_MODULE;
+}
+
+const char *
+nkhsm_default_conf(void)
+{
+	return NKHSM_SYSCONFDIR "/nkhsm/nkhsm.conf";
+}

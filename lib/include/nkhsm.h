@@ -1,0 +1,274 @@
+/*
+ * nkhsm.h - libnkhsm, the core under pam_nkhsm, nkhsm-hotplug, nkhsm-sshca
+ * and nkhsm-tool: PKCS#11 token discovery, PIN login, EC key lookup and
+ * generation, ECDSA signing with the hash done on the host, and public key
+ * encodings (OpenSSH, SPKI PEM, fingerprints).
+ *
+ * Conventions (after OpenSSH and libfido2):
+ *  - every fallible call returns 0 or a negative NKHSM_ERR_* code;
+ *  - outputs are written only on success; on error they are NULL/0;
+ *  - opaque types are released with x_free(&p), which accepts NULL and
+ *    sets the pointer to NULL;
+ *  - buffers that held a PIN are wiped before they are freed.
+ */
+#ifndef NKHSM_H
+#define NKHSM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes. nkhsm_strerror() has one string for each. */
+#define NKHSM_OK			0
+#define NKHSM_ERR_INTERNAL		-1
+#define NKHSM_ERR_NOMEM			-2
+#define NKHSM_ERR_INVALID_ARGUMENT	-3
+#define NKHSM_ERR_MODULE_LOAD		-4	/* dlopen/C_GetFunctionList/C_Initialize */
+#define NKHSM_ERR_MODULE		-5	/* a PKCS#11 call failed */
+#define NKHSM_ERR_NO_TOKEN		-6	/* no initialized token matches */
+#define NKHSM_ERR_AMBIGUOUS_TOKEN	-7	/* more than one token matches */
+#define NKHSM_ERR_NO_KEY		-8	/* no key matches */
+#define NKHSM_ERR_AMBIGUOUS_KEY		-9	/* more than one key matches */
+#define NKHSM_ERR_PIN_INCORRECT		-10
+#define NKHSM_ERR_PIN_LOCKED		-11
+#define NKHSM_ERR_PIN_LEN		-12	/* outside the token's length rules */
+#define NKHSM_ERR_NOT_LOGGED_IN		-13
+#define NKHSM_ERR_URI			-14	/* malformed PKCS#11 URI */
+#define NKHSM_ERR_FORMAT		-15	/* malformed encoding */
+#define NKHSM_ERR_UNSUPPORTED		-16	/* key type, curve or mechanism */
+#define NKHSM_ERR_SIGNATURE		-17	/* signature does not verify */
+#define NKHSM_ERR_DEVICE_REMOVED	-18
+#define NKHSM_ERR_CRYPTO		-19	/* OpenSSL failure */
+#define NKHSM_ERR_IO			-20
+#define NKHSM_ERR_TOO_LARGE		-21
+#define NKHSM_ERR_PIN_SOURCE		-22	/* bad --pin-source, unreadable */
+#define NKHSM_ERR_CANCELLED		-23
+#define NKHSM_ERR_TIMEOUT		-24
+#define NKHSM_ERR_EXISTS		-25	/* object with that id/label exists */
+#define NKHSM_ERR_CONFIG		-26	/* bad configuration file */
+#define NKHSM_ERR_PERMISSION		-27	/* unsafe owner or mode */
+#define NKHSM_ERR_TOKEN_FULL		-28
+#define NKHSM_ERR_LAST			-28
+
+const char *nkhsm_strerror(int err);
+
+/* Curves. The hash follows the curve: SHA-256, SHA-384, SHA-512. */
+typedef enum {
+	NKHSM_CURVE_NONE = 0,
+	NKHSM_CURVE_P256,
+	NKHSM_CURVE_P384,
+	NKHSM_CURVE_P521,
+} nkhsm_curve_t;
+
+int nkhsm_curve_from_name(const char *name, nkhsm_curve_t *curvep);
+const char *nkhsm_curve_name(nkhsm_curve_t curve);	/* "p256" */
+const char *nkhsm_curve_ssh_name(nkhsm_curve_t curve);	/* "nistp256" */
+int nkhsm_curve_nid(nkhsm_curve_t curve);
+size_t nkhsm_curve_bytes(nkhsm_curve_t curve);		/* field size: 32/48/66 */
+const EVP_MD *nkhsm_curve_md(nkhsm_curve_t curve);
+int nkhsm_curve_of_pkey(const EVP_PKEY *pkey, nkhsm_curve_t *curvep);
+
+/* RFC 7512 PKCS#11 URIs. */
+typedef struct nkhsm_uri nkhsm_uri_t;
+
+typedef enum {
+	NKHSM_OBJ_ANY = 0,
+	NKHSM_OBJ_PRIVATE,
+	NKHSM_OBJ_PUBLIC,
+	NKHSM_OBJ_CERT,
+	NKHSM_OBJ_SECRET,
+	NKHSM_OBJ_DATA,
+} nkhsm_objtype_t;
+
+#define NKHSM_URI_MAX		4096
+#define NKHSM_ID_MAX		255
+
+/* On NKHSM_ERR_URI, *errp (if not NULL) points at a static reason. */
+int nkhsm_uri_parse(const char *s, nkhsm_uri_t **urip, const char **errp);
+void nkhsm_uri_free(nkhsm_uri_t **urip);
+/* Attribute accessors: NULL when the URI does not name the attribute. */
+const char *nkhsm_uri_token(const nkhsm_uri_t *uri);
+const char *nkhsm_uri_serial(const nkhsm_uri_t *uri);
+const char *nkhsm_uri_manufacturer(const nkhsm_uri_t *uri);
+const char *nkhsm_uri_model(const nkhsm_uri_t *uri);
+const char *nkhsm_uri_object(const nkhsm_uri_t *uri);
+const char *nkhsm_uri_pin_source(const nkhsm_uri_t *uri);
+const char *nkhsm_uri_module_path(const nkhsm_uri_t *uri);
+/* The decoded id; NULL/0 when absent. */
+const uint8_t *nkhsm_uri_id(const nkhsm_uri_t *uri, size_t *lenp);
+nkhsm_objtype_t nkhsm_uri_type(const nkhsm_uri_t *uri);
+int nkhsm_uri_has_slot_id(const nkhsm_uri_t *uri, unsigned long *slotp);
+/* Canonical form, percent-encoding what RFC 7512 requires. */
+int nkhsm_uri_format(const char *token, const char *serial,
+    const char *object, const uint8_t *id, size_t idlen,
+    nkhsm_objtype_t type, char **outp);
+
+/* A loaded PKCS#11 module. */
+typedef struct nkhsm_ctx nkhsm_ctx_t;
+typedef struct nkhsm_token nkhsm_token_t;
+typedef struct nkhsm_key nkhsm_key_t;
+
+int nkhsm_ctx_open(const char *module_path, nkhsm_ctx_t **ctxp);
+void nkhsm_ctx_free(nkhsm_ctx_t **ctxp);
+const char *nkhsm_ctx_module(const nkhsm_ctx_t *ctx);
+/* Number of PKCS#11 calls made through this context (for benchmarks). */
+unsigned long nkhsm_ctx_calls(const nkhsm_ctx_t *ctx);
+
+/* Token flags (from CK_TOKEN_INFO.flags, read fresh by nkhsm_token_refresh). */
+#define NKHSM_TOKEN_LOGIN_REQUIRED	0x01
+#define NKHSM_TOKEN_PIN_COUNT_LOW	0x02
+#define NKHSM_TOKEN_PIN_FINAL_TRY	0x04
+#define NKHSM_TOKEN_PIN_LOCKED		0x08
+#define NKHSM_TOKEN_PIN_PAD		0x10	/* protected authentication path */
+#define NKHSM_TOKEN_PIN_TO_BE_CHANGED	0x20
+#define NKHSM_TOKEN_WRITE_PROTECTED	0x40
+
+/*
+ * Token discovery. Uninitialized tokens are skipped (libp11-style stacks
+ * hang on them; an uninitialized token cannot log anyone in anyway).
+ * nkhsm_token_list fills an array of *np tokens; free each, then the array,
+ * with nkhsm_token_list_free.
+ */
+int nkhsm_token_list(nkhsm_ctx_t *ctx, nkhsm_token_t ***listp, size_t *np);
+void nkhsm_token_list_free(nkhsm_token_t ***listp, size_t n);
+/* Exactly one token matching the URI (NULL: any); else NO/AMBIGUOUS_TOKEN. */
+int nkhsm_token_find(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri,
+    nkhsm_token_t **tokp);
+void nkhsm_token_free(nkhsm_token_t **tokp);
+
+const char *nkhsm_token_label(const nkhsm_token_t *tok);
+const char *nkhsm_token_serial(const nkhsm_token_t *tok);
+const char *nkhsm_token_manufacturer(const nkhsm_token_t *tok);
+const char *nkhsm_token_model(const nkhsm_token_t *tok);
+unsigned long nkhsm_token_slot(const nkhsm_token_t *tok);
+unsigned int nkhsm_token_flags(const nkhsm_token_t *tok);
+void nkhsm_token_pin_len(const nkhsm_token_t *tok, size_t *minp, size_t *maxp);
+/* Read the token flags again (after a failed login, for example). */
+int nkhsm_token_refresh(nkhsm_token_t *tok);
+
+/*
+ * Log in as the user. pin may be NULL only for a PIN pad token. The PIN is
+ * sent once, never retried. Returns NKHSM_ERR_PIN_INCORRECT or
+ * NKHSM_ERR_PIN_LOCKED with the flags refreshed.
+ */
+#define NKHSM_PIN_MAX		256
+int nkhsm_token_login(nkhsm_token_t *tok, const char *pin, size_t pinlen);
+int nkhsm_token_logout(nkhsm_token_t *tok);
+int nkhsm_token_set_pin(nkhsm_token_t *tok, const char *oldpin, size_t oldlen,
+    const char *newpin, size_t newlen);
+
+/* Keys: a private key on the token and its public key. */
+int nkhsm_key_find(nkhsm_token_t *tok, const nkhsm_uri_t *uri,
+    nkhsm_key_t **keyp);
+/* The private key whose public point equals pub's (one search, no PIN). */
+int nkhsm_key_find_by_pubkey(nkhsm_token_t *tok, const EVP_PKEY *pub,
+    nkhsm_key_t **keyp);
+int nkhsm_key_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np);
+void nkhsm_key_list_free(nkhsm_key_t ***listp, size_t n);
+void nkhsm_key_free(nkhsm_key_t **keyp);
+
+const char *nkhsm_key_label(const nkhsm_key_t *key);
+const uint8_t *nkhsm_key_id(const nkhsm_key_t *key, size_t *lenp);
+nkhsm_curve_t nkhsm_key_curve(const nkhsm_key_t *key);
+/* The public key as the token reports it; not an authorization. */
+EVP_PKEY *nkhsm_key_pubkey(const nkhsm_key_t *key);
+nkhsm_token_t *nkhsm_key_token(const nkhsm_key_t *key);
+
+/* Generate an EC key pair on the token (a read-write session is opened). */
+int nkhsm_keygen(nkhsm_token_t *tok, nkhsm_curve_t curve, const char *label,
+    const uint8_t *id, size_t idlen, nkhsm_key_t **keyp);
+
+/* Signatures. The message is hashed on the host with the curve's hash. */
+typedef enum {
+	NKHSM_SIG_DER = 0,	/* ECDSA-Sig-Value, as OpenSSL and X.509 */
+	NKHSM_SIG_RAW,		/* r || s, each the field size */
+	NKHSM_SIG_SSH,		/* string(ecdsa-sha2-nistpNNN) string(mpint r, mpint s) */
+} nkhsm_sigfmt_t;
+
+#define NKHSM_MSG_MAX		(64 * 1024 * 1024)
+int nkhsm_key_sign(nkhsm_key_t *key, const uint8_t *msg, size_t len,
+    nkhsm_sigfmt_t fmt, uint8_t **sigp, size_t *siglenp);
+/* Raw CKM_ECDSA over a digest already computed; output is r || s. */
+int nkhsm_key_sign_digest(nkhsm_key_t *key, const uint8_t *dgst, size_t dlen,
+    uint8_t **sigp, size_t *siglenp);
+/* An EVP_PKEY whose private operations are done by the token. */
+int nkhsm_key_evp(nkhsm_key_t *key, EVP_PKEY **pkeyp);
+
+/* Software verification against a public key the caller trusts. */
+int nkhsm_verify(const EVP_PKEY *pub, const uint8_t *msg, size_t len,
+    nkhsm_sigfmt_t fmt, const uint8_t *sig, size_t siglen);
+/* Conversions between signature formats. */
+int nkhsm_sig_convert(nkhsm_curve_t curve, nkhsm_sigfmt_t from,
+    const uint8_t *in, size_t inlen, nkhsm_sigfmt_t to,
+    uint8_t **outp, size_t *outlenp);
+
+/* Public keys. */
+#define NKHSM_PUBKEY_LINE_MAX	8192
+/* "ecdsa-sha2-nistp256 AAAA... comment" (no newline). */
+int nkhsm_pubkey_to_ssh(const EVP_PKEY *pub, const char *comment, char **linep);
+/* The SSH wire blob of the public key. */
+int nkhsm_pubkey_to_ssh_blob(const EVP_PKEY *pub, uint8_t **blobp, size_t *lenp);
+int nkhsm_pubkey_from_ssh_blob(const uint8_t *blob, size_t len, EVP_PKEY **pubp);
+/* "type base64 [comment]"; only the EC key types are accepted. */
+int nkhsm_pubkey_from_ssh(const char *line, EVP_PKEY **pubp, char **commentp);
+int nkhsm_pubkey_to_pem(const EVP_PKEY *pub, char **pemp);
+/* "SHA256:" followed by unpadded base64, as ssh-keygen -l prints it. */
+int nkhsm_pubkey_fingerprint(const EVP_PKEY *pub, char **fpp);
+/* 1 when equal, 0 when not. */
+int nkhsm_pubkey_equal(const EVP_PKEY *a, const EVP_PKEY *b);
+
+/* X.509. */
+#define NKHSM_SELFSIGN_CA	0x01
+int nkhsm_selfsign(nkhsm_key_t *key, const char *subject, unsigned int days,
+    unsigned int flags, X509 **certp);
+int nkhsm_name_parse(const char *dn, X509_NAME **namep);
+/* Store the certificate on the token with the key's id and label. */
+int nkhsm_token_store_cert(nkhsm_key_t *key, X509 *cert);
+
+/* PINs. */
+/*
+ * Read a PIN from a source: "env:VAR", "file:PATH", or NULL for the
+ * terminal (no echo). The result is NUL-terminated and must be released
+ * with nkhsm_pin_free(pin, len).
+ */
+int nkhsm_pin_read(const char *source, const char *prompt, char **pinp,
+    size_t *lenp);
+void nkhsm_pin_free(char *pin, size_t len);
+
+/* The shared configuration file, /etc/nkhsm/nkhsm.conf. */
+typedef struct nkhsm_conf nkhsm_conf_t;
+#define NKHSM_CONF_LINE_MAX	1024
+#define NKHSM_CONF_SIZE_MAX	(64 * 1024)
+/*
+ * Loads path (NULL: the default). A missing default file is not an error
+ * (an empty configuration results); a missing explicit file is. On error a
+ * message naming the file, line and reason is written to errbuf.
+ * owner_uid: the file must be owned by root or by this uid ((uid_t)-1:
+ * root only); it must not be group/world-writable.
+ */
+int nkhsm_conf_load(const char *path, long owner_uid, nkhsm_conf_t **confp,
+    char *errbuf, size_t errlen);
+int nkhsm_conf_parse(const char *name, const char *text, size_t len,
+    nkhsm_conf_t **confp, char *errbuf, size_t errlen);
+void nkhsm_conf_free(nkhsm_conf_t **confp);
+const char *nkhsm_conf_module(const nkhsm_conf_t *conf);	/* NULL: unset */
+const char *nkhsm_conf_token(const nkhsm_conf_t *conf);
+const char *nkhsm_conf_pin_source(const nkhsm_conf_t *conf);
+const char *nkhsm_default_module(void);
+const char *nkhsm_default_conf(void);
+
+/* Safe file opening: O_NOFOLLOW, fstat, owner and mode checked. */
+int nkhsm_file_check(int fd, const char *path, long owner_uid,
+    char *errbuf, size_t errlen);
+
+const char *nkhsm_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NKHSM_H */

@@ -1,0 +1,50 @@
+/*
+ * nk-int.h - helpers shared inside libnkhsm (and by its tests/fuzzers).
+ * Not installed; symbols are nk_* and are not exported by libnkhsm.so.
+ */
+#ifndef NK_INT_H
+#define NK_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "nkhsm.h"
+
+#define NK_MAX_DIGEST	64		/* SHA-512 */
+#define NK_MAX_FIELD	66		/* P-521 */
+#define NK_MAX_POINT	(1 + 2 * NK_MAX_FIELD)
+#define NK_B64_MAX	(1024 * 1024)	/* one key, certificate or signature */
+
+void nk_freezero(void *p, size_t len);
+void nk_wipe(void *p, size_t len);
+char *nk_strdup(const char *s);
+/* Copy a blank-padded PKCS#11 string into a NUL-terminated one. */
+char *nk_padded_dup(const unsigned char *s, size_t len);
+/* printf into errbuf; safe with errbuf == NULL or errlen == 0. */
+void nk_errf(char *errbuf, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Base64 (standard alphabet). dec rejects bad characters and bad padding. */
+int nk_b64_encode(const uint8_t *in, size_t len, int pad, char **outp);
+int nk_b64_decode(const char *in, size_t len, uint8_t **outp, size_t *outlenp);
+
+/* Hex: "0a1b" (lower case) and back; dec takes upper or lower case. */
+int nk_hex_encode(const uint8_t *in, size_t len, char **outp);
+int nk_hex_decode(const char *in, uint8_t **outp, size_t *outlenp);
+
+/* EC helpers (curve.c). */
+int nk_ec_params_der(nkhsm_curve_t curve, const uint8_t **derp, size_t *lenp);
+int nk_curve_from_params(const uint8_t *der, size_t len, nkhsm_curve_t *curvep);
+/* Uncompressed point (0x04||X||Y) <-> EVP_PKEY. */
+int nk_pkey_from_point(nkhsm_curve_t curve, const uint8_t *pt, size_t len,
+    EVP_PKEY **pkeyp);
+int nk_point_from_pkey(const EVP_PKEY *pkey, uint8_t *pt, size_t *lenp);
+/* CKA_EC_POINT is a DER OCTET STRING around the point (some modules omit it). */
+int nk_point_unwrap(const uint8_t *in, size_t len, const uint8_t **ptp,
+    size_t *ptlenp);
+int nk_point_wrap(const uint8_t *pt, size_t len, uint8_t *out, size_t *outlenp);
+int nk_digest(nkhsm_curve_t curve, const uint8_t *msg, size_t len,
+    uint8_t *out, size_t *outlenp);
+
+#endif /* NK_INT_H */

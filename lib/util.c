@@ -1,0 +1,217 @@
+/* util.c - small helpers: wiping, strings, base64, hex */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "nk-int.h"
+
+void
+nk_wipe(void *p, size_t len)
+{
+	if (p != NULL && len > 0)
+		OPENSSL_cleanse(p, len);
+}
+
+void
+nk_freezero(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	nk_wipe(p, len);
+	free(p);
+}
+
+char *
+nk_strdup(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+char *
+nk_padded_dup(const unsigned char *s, size_t len)
+{
+	char *r;
+
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\0'))
+		len--;
+	if ((r = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return r;
+}
+
+void
+nk_errf(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char b64chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int
+nk_b64_encode(const uint8_t *in, size_t len, int pad, char **outp)
+{
+	char *out, *o;
+	size_t i, olen;
+
+	*outp = NULL;
+	if (len > NKHSM_MSG_MAX)
+		return NKHSM_ERR_TOO_LARGE;
+	olen = 4 * ((len + 2) / 3) + 1;
+	if ((out = o = malloc(olen)) == NULL)
+		return NKHSM_ERR_NOMEM;
+	for (i = 0; i + 2 < len; i += 3) {
+		*o++ = b64chars[in[i] >> 2];
+		*o++ = b64chars[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		*o++ = b64chars[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+		*o++ = b64chars[in[i + 2] & 63];
+	}
+	if (len - i == 1) {
+		*o++ = b64chars[in[i] >> 2];
+		*o++ = b64chars[(in[i] & 3) << 4];
+		if (pad) {
+			*o++ = '=';
+			*o++ = '=';
+		}
+	} else if (len - i == 2) {
+		*o++ = b64chars[in[i] >> 2];
+		*o++ = b64chars[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		*o++ = b64chars[(in[i + 1] & 15) << 2];
+		if (pad)
+			*o++ = '=';
+	}
+	*o = '\0';
+	*outp = out;
+	return 0;
+}
+
+static int
+b64val(int c)
+{
+	const char *p;
+
+	if (c == '\0' || (p = strchr(b64chars, c)) == NULL)
+		return -1;
+	return (int)(p - b64chars);
+}
+
+/* Strict: padding required to a multiple of 4, no whitespace, zero tail bits. */
+int
+nk_b64_decode(const char *in, size_t len, uint8_t **outp, size_t *outlenp)
+{
+	uint8_t *out = NULL;
+	size_t i, o = 0, npad = 0;
+	int v[4], j, r = NKHSM_ERR_FORMAT;
+
+	*outp = NULL;
+	*outlenp = 0;
+	if (len > NK_B64_MAX)
+		return NKHSM_ERR_TOO_LARGE;
+	if (len == 0 || len % 4 != 0)
+		return NKHSM_ERR_FORMAT;
+	if (in[len - 1] == '=')
+		npad++;
+	if (in[len - 2] == '=')
+		npad++;
+	if ((out = malloc(len / 4 * 3)) == NULL)
+		return NKHSM_ERR_NOMEM;
+	for (i = 0; i < len; i += 4) {
+		for (j = 0; j < 4; j++) {
+			if (i + j >= len - npad) {
+				v[j] = 0;
+				continue;
+			}
+			if ((v[j] = b64val((unsigned char)in[i + j])) < 0)
+				goto out;
+		}
+		out[o++] = (uint8_t)((v[0] << 2) | (v[1] >> 4));
+		if (i + 4 < len || npad < 2)
+			out[o++] = (uint8_t)(((v[1] & 15) << 4) | (v[2] >> 2));
+		if (i + 4 < len || npad < 1)
+			out[o++] = (uint8_t)(((v[2] & 3) << 6) | v[3]);
+	}
+	/* Bits below the last character must be zero (canonical encoding). */
+	if ((npad == 2 && (v[1] & 15) != 0) || (npad == 1 && (v[2] & 3) != 0))
+		goto out;
+	*outp = out;
+	*outlenp = o;
+	out = NULL;
+	r = 0;
+ out:
+	free(out);
+	return r;
+}
+
+int
+nk_hex_encode(const uint8_t *in, size_t len, char **outp)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *out;
+	size_t i;
+
+	*outp = NULL;
+	if (len > NKHSM_MSG_MAX)
+		return NKHSM_ERR_TOO_LARGE;
+	if ((out = malloc(2 * len + 1)) == NULL)
+		return NKHSM_ERR_NOMEM;
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+	*outp = out;
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+nk_hex_decode(const char *in, uint8_t **outp, size_t *outlenp)
+{
+	uint8_t *out;
+	size_t i, len = strlen(in);
+	int hi, lo;
+
+	*outp = NULL;
+	*outlenp = 0;
+	if (len == 0 || len % 2 != 0)
+		return NKHSM_ERR_FORMAT;
+	if (len > 2 * NKHSM_MSG_MAX)
+		return NKHSM_ERR_TOO_LARGE;
+	if ((out = malloc(len / 2)) == NULL)
+		return NKHSM_ERR_NOMEM;
+	for (i = 0; i < len; i += 2) {
+		if ((hi = hexval((unsigned char)in[i])) < 0 ||
+		    (lo = hexval((unsigned char)in[i + 1])) < 0) {
+			free(out);
+			return NKHSM_ERR_FORMAT;
+		}
+		out[i / 2] = (uint8_t)((hi << 4) | lo);
+	}
+	*outp = out;
+	*outlenp = len / 2;
+	return 0;
+}

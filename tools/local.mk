@@ -1,0 +1,6 @@
+bin_PROGRAMS += tools/nkhsm-tool
+tools_nkhsm_tool_SOURCES = tools/nkhsm-tool.c
+tools_nkhsm_tool_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
+tools_nkhsm_tool_LDADD = lib/libnkhsm.la $(OPENSSL_LIBS)
+
+dist_noinst_SCRIPTS += tools/demo.sh
