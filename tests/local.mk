@@ -1,4 +1,22 @@
-# Tests: cmocka unit tests, integration scripts against SoftHSM.
+# Tests: cmocka unit tests (tests/unit), integration scripts against
+# throwaway SoftHSM tokens (tests/integration), and the fault-injecting
+# PKCS#11 wrapper module they use (tests/p11mod).
+AM_TESTS_ENVIRONMENT = \
+	top_builddir='$(abs_top_builddir)'; export top_builddir; \
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	SOFTHSM_MODULE='$(softhsm_module)'; export SOFTHSM_MODULE;
+
 if HAVE_CMOCKA
 include tests/unit/local.mk
 endif
+include tests/p11mod/local.mk
+
+TESTS += \
+	tests/integration/tool-formats.sh \
+	tests/integration/tool-errors.sh \
+	tests/integration/demo.sh
+EXTRA_DIST += \
+	tests/integration/common.sh \
+	tests/integration/tool-formats.sh \
+	tests/integration/tool-errors.sh \
+	tests/integration/demo.sh

@@ -263,6 +263,13 @@ env_open(struct env *e, const struct opts *o, const char *uristr)
 		e->pin_source = nkhsm_uri_pin_source(e->uri);
 	if (e->pin_source == NULL)
 		e->pin_source = nkhsm_conf_pin_source(e->conf);
+	if (e->pin_source != NULL && ((strncmp(e->pin_source, "env:", 4) != 0 &&
+	    strncmp(e->pin_source, "file:", 5) != 0) ||
+	    strchr(e->pin_source, ':')[1] == '\0')) {
+		errx_("invalid PIN source '%s' (use env:VAR or file:PATH)",
+		    e->pin_source);
+		return EX_USAGE;
+	}
 	if ((r = nkhsm_ctx_open(e->module, &e->ctx)) != 0) {
 		errx_("cannot load PKCS#11 module %s", e->module);
 		return EX_MODULE;
