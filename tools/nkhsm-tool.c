@@ -133,6 +133,24 @@ print_safe(FILE *f, const char *s)
 	}
 }
 
+/* The same escaping into a buffer, for messages and prompts. */
+static const char *
+safe(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void
 print_json_str(FILE *f, const char *s)
 {
@@ -265,8 +283,9 @@ env_open(struct env *e, const struct opts *o, const char *uristr)
 		e->pin_source = nkhsm_conf_pin_source(e->conf);
 	if (e->pin_source != NULL && ((strncmp(e->pin_source, "env:", 4) != 0 &&
 	    strncmp(e->pin_source, "file:", 5) != 0) ||
-	    strchr(e->pin_source, ':')[1] == '\0')) {
-		errx_("invalid PIN source '%s' (use env:VAR or file:PATH)",
+	    strchr(e->pin_source, ':')[1] == '\0' ||
+	    (strncmp(e->pin_source, "file:", 5) == 0 && e->pin_source[5] != '/'))) {
+		errx_("invalid PIN source '%s' (use env:VAR or file:/absolute/path)",
 		    e->pin_source);
 		return EX_USAGE;
 	}
@@ -335,7 +354,7 @@ env_login(struct env *e, const struct opts *o)
 		fprintf(stderr, "%s: the user PIN of token '", progname);
 		print_safe(stderr, nkhsm_token_label(e->tok));
 		fprintf(stderr, "' is locked; unblock it with the SO PIN "
-		    "(sc-hsm-tool or pkcs11-tool --init-pin)\n");
+		    "(pkcs11-tool --login --login-type so --init-pin)\n");
 		return EX_LOCKED;
 	}
 	if ((fl & NKHSM_TOKEN_PIN_FINAL_TRY) && e->pin_source != NULL &&
@@ -353,8 +372,10 @@ env_login(struct env *e, const struct opts *o)
 		fprintf(stderr, "Enter the PIN on the reader's PIN pad.\n");
 		r = nkhsm_token_login(e->tok, NULL, 0);
 	} else {
-		snprintf(prompt, sizeof(prompt), "PIN for token '%.64s': ",
-		    nkhsm_token_label(e->tok));
+		char lb[80];
+
+		snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
+		    safe(nkhsm_token_label(e->tok), lb, sizeof(lb)));
 		if ((r = nkhsm_pin_read(e->pin_source, prompt, &pin,
 		    &pinlen)) != 0) {
 			if (r == NKHSM_ERR_CANCELLED)
@@ -392,12 +413,14 @@ env_login(struct env *e, const struct opts *o)
 static int
 env_key(struct env *e, nkhsm_key_t **keyp)
 {
+	char lb[80];
 	int r;
 
 	if ((r = nkhsm_key_find(e->tok, e->uri, keyp)) == 0)
 		return 0;
 	if (r == NKHSM_ERR_NO_KEY)
-		errx_("no such key on token '%s'", nkhsm_token_label(e->tok));
+		errx_("no such key on token '%s'",
+		    safe(nkhsm_token_label(e->tok), lb, sizeof(lb)));
 	else if (r == NKHSM_ERR_AMBIGUOUS_KEY)
 		errx_("more than one key matches; name it by id=");
 	else if (r == NKHSM_ERR_INVALID_ARGUMENT)
@@ -687,6 +710,7 @@ cmd_keygen(struct opts *o, int argc, char **argv)
 	size_t idlen = 0, i;
 	char *line = NULL, *uri = NULL, *fp = NULL;
 	struct env e;
+	char lb[80];
 	int r, ret;
 
 	memset(&e, 0, sizeof(e));
@@ -728,12 +752,13 @@ cmd_keygen(struct opts *o, int argc, char **argv)
 		goto out;
 	if (o->verbose)
 		fprintf(stderr, "generating an EC %s key on token '%s'...\n",
-		    nkhsm_curve_name(curve), nkhsm_token_label(e.tok));
+		    nkhsm_curve_name(curve), safe(nkhsm_token_label(e.tok), lb,
+		    sizeof(lb)));
 	if ((r = nkhsm_keygen(e.tok, curve, o->label, idlen ? id : NULL, idlen,
 	    &key)) != 0) {
 		if (r == NKHSM_ERR_EXISTS)
 			errx_("token '%s' already has an object with label '%s'%s",
-			    nkhsm_token_label(e.tok), o->label,
+			    safe(nkhsm_token_label(e.tok), lb, sizeof(lb)), o->label,
 			    idlen ? " or with that id" : "");
 		else if (r == NKHSM_ERR_UNSUPPORTED)
 			errx_("the token cannot generate %s keys",
@@ -818,7 +843,8 @@ cmd_pubkey(struct opts *o, int argc, char **argv)
 		}
 		free(t);
 	} else
-		printf("%s%s", out, out[strlen(out) - 1] == '\n' ? "" : "\n");
+		printf("%s%s", out, *out != '\0' && out[strlen(out) - 1] == '\n' ?
+		    "" : "\n");
 	ret = EX_OK;
  out:
 	free(out);
@@ -1016,6 +1042,10 @@ cmd_verify(struct opts *o, int argc, char **argv)
 		    "--pubkey FILE");
 		return EX_USAGE;
 	}
+	if (strcmp(o->input, "-") == 0 && strcmp(o->signature, "-") == 0) {
+		errx_("-i and --signature cannot both be standard input");
+		return EX_USAGE;
+	}
 	if (read_all(o->input, &msg, &len) != 0 ||
 	    read_all(o->signature, &sig, &siglen) != 0) {
 		errx_("cannot read the input or signature: %s", strerror(errno));
@@ -1163,10 +1193,18 @@ main(int argc, char **argv)
 			    "--pin-source env:VAR or file:PATH, or type it when asked");
 			return EX_USAGE;
 		case ':':
-			errx_("option '%s' needs an argument", argv[optind - 1]);
+			if (optopt != 0)
+				errx_("option '-%c' needs an argument", optopt);
+			else
+				errx_("option '%s' needs an argument",
+				    argv[optind - 1]);
 			return EX_USAGE;
 		default:
-			errx_("unknown option '%s' (see --help)", argv[optind - 1]);
+			if (optopt != 0)
+				errx_("unknown option '-%c' (see --help)", optopt);
+			else
+				errx_("unknown option '%s' (see --help)",
+				    argv[optind - 1]);
 			return EX_USAGE;
 		}
 	}

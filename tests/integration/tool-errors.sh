@@ -52,7 +52,7 @@ printf '%s\n' "$USER_PIN" > "$T/pinfile"
 expect_exit 0 "PIN from a file (trailing newline stripped)" nk sign --pin-source "file:$T/pinfile" \
     -i /dev/null -o "$T/sig" 'pkcs11:object=k'
 expect_exit 2 "an unknown PIN source: exit 2" nk sign --pin-source tty:1 -i /dev/null 'pkcs11:object=k'
-expect_grep "use env:VAR or file:PATH" "$T/err" "unknown PIN source: message"
+expect_grep "use env:VAR or file:/absolute/path" "$T/err" "unknown PIN source: message"
 
 # Output files are written whole or not at all.
 expect_exit 1 "selfsign into a missing directory: exit 1" nk selfsign --subject CN=x --days 1 \
