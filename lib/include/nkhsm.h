@@ -136,6 +136,9 @@ unsigned long nkhsm_ctx_calls(const nkhsm_ctx_t *ctx);
  */
 int nkhsm_token_list(nkhsm_ctx_t *ctx, nkhsm_token_t ***listp, size_t *np);
 void nkhsm_token_list_free(nkhsm_token_t ***listp, size_t n);
+/* All initialized tokens matching the URI (NULL: any), possibly none. */
+int nkhsm_token_list_match(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri,
+    nkhsm_token_t ***listp, size_t *np);
 /* Exactly one token matching the URI (NULL: any); else NO/AMBIGUOUS_TOKEN. */
 int nkhsm_token_find(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri,
     nkhsm_token_t **tokp);
@@ -169,6 +172,10 @@ int nkhsm_key_find(nkhsm_token_t *tok, const nkhsm_uri_t *uri,
 int nkhsm_key_find_by_pubkey(nkhsm_token_t *tok, const EVP_PKEY *pub,
     nkhsm_key_t **keyp);
 int nkhsm_key_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np);
+/* Keys made from the token's X.509 certificate objects (no PIN needed). */
+int nkhsm_cert_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np);
+/* The DER certificate a key was made from; NULL for other keys. */
+const uint8_t *nkhsm_key_cert(const nkhsm_key_t *key, size_t *lenp);
 void nkhsm_key_list_free(nkhsm_key_t ***listp, size_t n);
 void nkhsm_key_free(nkhsm_key_t **keyp);
 
@@ -248,8 +255,8 @@ typedef struct nkhsm_conf nkhsm_conf_t;
  * Loads path (NULL: the default). A missing default file is not an error
  * (an empty configuration results); a missing explicit file is. On error a
  * message naming the file, line and reason is written to errbuf.
- * owner_uid: the file must be owned by root or by this uid ((uid_t)-1:
- * root only); it must not be group/world-writable.
+ * owner_uid: the file must be owned by root or by this uid (-1: root
+ * only); it must not be group/world-writable.
  */
 int nkhsm_conf_load(const char *path, long owner_uid, nkhsm_conf_t **confp,
     char *errbuf, size_t errlen);
@@ -262,7 +269,7 @@ const char *nkhsm_conf_pin_source(const nkhsm_conf_t *conf);
 const char *nkhsm_default_module(void);
 const char *nkhsm_default_conf(void);
 
-/* Safe file opening: O_NOFOLLOW, fstat, owner and mode checked. */
+/* Check an open file: regular, owner (as above) and mode; not its directories. */
 int nkhsm_file_check(int fd, const char *path, long owner_uid,
     char *errbuf, size_t errlen);
 

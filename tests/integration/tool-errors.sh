@@ -121,7 +121,7 @@ expect_exit 0 "count low: works" env NKFAULT_FLAGS=count_low "$TOOL" --config "$
     --module "$FAULT_MODULE" sign --pin-source env:NK_TEST_PIN -i "$T/m" -o "$T/c.sig" "$K"
 expect_grep "fewer tries left" "$T/err" "count low: warned before login"
 env NKFAULT_FLAGS=locked,pinpad "$TOOL" --config "$T/nkhsm.conf" --module "$FAULT_MODULE" \
-    status > "$T/out" 2>&1
+    status pkcs11:token=one > "$T/out" 2>&1
 expect_grep "user PIN:     locked, PIN pad" "$T/out" "status shows locked and PIN pad"
 
 # A real retry counter (emulated): wrong PINs walk it down to locked.
@@ -149,7 +149,7 @@ expect_grep "token removed" "$T/err" "token removed: message"
 expect_exit 8 "corrupted signature from the token: exit 8" env NKFAULT_CORRUPT=sig "$TOOL" --config \
     "$T/nkhsm.conf" --module "$FAULT_MODULE" sign --pin-source env:NK_TEST_PIN -i "$T/m" -o "$T/bad.sig" "$K"
 [ ! -e "$T/bad.sig" ] && pass "corrupted signature: nothing written" || fail "corrupted signature written"
-expect_exit 1 "corrupted signature at selfsign: no certificate" env NKFAULT_CORRUPT=sig "$TOOL" --config \
+expect_exit 8 "corrupted signature at selfsign: exit 8" env NKFAULT_CORRUPT=sig "$TOOL" --config \
     "$T/nkhsm.conf" --module "$FAULT_MODULE" selfsign --subject CN=x --days 1 \
     --pin-source env:NK_TEST_PIN "$K" -o "$T/bad.crt"
 [ ! -e "$T/bad.crt" ] && pass "corrupted selfsign: no certificate file" || fail "certificate written"

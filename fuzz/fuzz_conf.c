@@ -1,0 +1,45 @@
+/*
+ * fuzz_conf.c - nkhsm_conf_parse on arbitrary bytes. A success must hold
+ * only values that passed their checks; a failure must say where.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "nkhsm.h"
+#include "fuzz.h"
+
+#define FUZZ_CONF_NAME	"fuzz.conf"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	nkhsm_conf_t *conf = NULL;
+	nkhsm_uri_t *uri = NULL;
+	const char *v;
+	char err[512];
+	int r;
+
+	err[0] = '\0';
+	r = nkhsm_conf_parse(FUZZ_CONF_NAME, (const char *)data, size, &conf,
+	    err, sizeof(err));
+	if (r != 0) {
+		if (conf != NULL || strncmp(err, FUZZ_CONF_NAME ":",
+		    strlen(FUZZ_CONF_NAME) + 1) != 0)
+			abort();
+		return 0;
+	}
+	if ((v = nkhsm_conf_module(conf)) != NULL && v[0] != '/')
+		abort();
+	if ((v = nkhsm_conf_token(conf)) != NULL) {
+		if (nkhsm_uri_parse(v, &uri, NULL) != 0)
+			abort();
+		nkhsm_uri_free(&uri);
+	}
+	if ((v = nkhsm_conf_pin_source(conf)) != NULL &&
+	    strncmp(v, "env:", 4) != 0 && strncmp(v, "file:/", 6) != 0)
+		abort();
+	nkhsm_conf_free(&conf);
+	return 0;
+}

@@ -1,0 +1,72 @@
+# Fuzzing: a libFuzzer target for each parser, with a committed seed corpus.
+#
+# make check always builds each target with a plain main() (fuzz/replay.c)
+# and replays its corpus, so the seeds stay valid inputs and the targets'
+# own consistency checks (abort() on a broken round trip) run in every
+# build, with no clang needed. For real fuzzing, instrument everything:
+#   ./configure CC=clang --enable-fuzzing \
+#       CFLAGS='-g -O1 -fsanitize=fuzzer-no-link,address,undefined'
+#   make fuzz/fuzz_uri && fuzz/fuzz_uri -max_total_time=60 fuzz/corpus/uri
+FUZZ_CPP_FLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fuzz $(OPENSSL_CFLAGS)
+FUZZ_LIBS = lib/libnkhsm_core.la $(OPENSSL_LIBS)
+FUZZ_HDR = fuzz/fuzz.h
+
+EXTRA_DIST += fuzz/corpus
+
+check_PROGRAMS += fuzz/replay_uri fuzz/replay_conf fuzz/replay_sshpubkey \
+	fuzz/replay_sig
+TESTS += fuzz/replay_uri fuzz/replay_conf fuzz/replay_sshpubkey \
+	fuzz/replay_sig
+
+fuzz_replay_uri_SOURCES = fuzz/fuzz_uri.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_uri_CPPFLAGS = $(FUZZ_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/uri"'
+fuzz_replay_uri_LDADD = $(FUZZ_LIBS)
+
+fuzz_replay_conf_SOURCES = fuzz/fuzz_conf.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_conf_CPPFLAGS = $(FUZZ_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/conf"'
+fuzz_replay_conf_LDADD = $(FUZZ_LIBS)
+
+fuzz_replay_sshpubkey_SOURCES = fuzz/fuzz_sshpubkey.c fuzz/replay.c \
+	$(FUZZ_HDR)
+fuzz_replay_sshpubkey_CPPFLAGS = $(FUZZ_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/sshpubkey"'
+fuzz_replay_sshpubkey_LDADD = $(FUZZ_LIBS)
+
+fuzz_replay_sig_SOURCES = fuzz/fuzz_sig.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_sig_CPPFLAGS = $(FUZZ_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/sig"'
+fuzz_replay_sig_LDADD = $(FUZZ_LIBS)
+
+if ENABLE_FUZZING
+FUZZ_CC_FLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+FUZZ_LD_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+
+noinst_PROGRAMS += fuzz/fuzz_uri fuzz/fuzz_conf fuzz/fuzz_sshpubkey \
+	fuzz/fuzz_sig
+
+fuzz_fuzz_uri_SOURCES = fuzz/fuzz_uri.c $(FUZZ_HDR)
+fuzz_fuzz_uri_CPPFLAGS = $(FUZZ_CPP_FLAGS)
+fuzz_fuzz_uri_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_uri_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_uri_LDADD = $(FUZZ_LIBS)
+
+fuzz_fuzz_conf_SOURCES = fuzz/fuzz_conf.c $(FUZZ_HDR)
+fuzz_fuzz_conf_CPPFLAGS = $(FUZZ_CPP_FLAGS)
+fuzz_fuzz_conf_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_conf_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_conf_LDADD = $(FUZZ_LIBS)
+
+fuzz_fuzz_sshpubkey_SOURCES = fuzz/fuzz_sshpubkey.c $(FUZZ_HDR)
+fuzz_fuzz_sshpubkey_CPPFLAGS = $(FUZZ_CPP_FLAGS)
+fuzz_fuzz_sshpubkey_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_sshpubkey_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_sshpubkey_LDADD = $(FUZZ_LIBS)
+
+fuzz_fuzz_sig_SOURCES = fuzz/fuzz_sig.c $(FUZZ_HDR)
+fuzz_fuzz_sig_CPPFLAGS = $(FUZZ_CPP_FLAGS)
+fuzz_fuzz_sig_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_sig_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_sig_LDADD = $(FUZZ_LIBS)
+endif

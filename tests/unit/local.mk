@@ -1,0 +1,25 @@
+# Unit tests (cmocka). Included from tests/local.mk when cmocka is found.
+# Each links the convenience library, so internal nk_* helpers are reachable.
+UNIT_CC_FLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS)
+UNIT_LIBS = lib/libnkhsm_core.la $(CMOCKA_LIBS) $(OPENSSL_LIBS)
+
+check_PROGRAMS += tests/unit/test_uri tests/unit/test_conf \
+	tests/unit/test_err tests/unit/test_sshenc
+TESTS += tests/unit/test_uri tests/unit/test_conf \
+	tests/unit/test_err tests/unit/test_sshenc
+
+tests_unit_test_uri_SOURCES = tests/unit/test_uri.c
+tests_unit_test_uri_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_uri_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
+tests_unit_test_conf_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_conf_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_err_SOURCES = tests/unit/test_err.c
+tests_unit_test_err_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_err_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_sshenc_SOURCES = tests/unit/test_sshenc.c
+tests_unit_test_sshenc_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_sshenc_LDADD = $(UNIT_LIBS)
