@@ -60,6 +60,8 @@ struct nkhsm_key {
 	char			*label;
 	nkhsm_curve_t		 curve;
 	EVP_PKEY		*pub;
+	uint8_t			*cert;		/* DER, for keys made from certificates */
+	size_t			 certlen;
 };
 
 /* Every call goes through here so that benchmarks can count them. */
@@ -328,6 +330,15 @@ token_scan(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri, nkhsm_token_t ***listp,
 }
 
 int
+nkhsm_token_list_match(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri,
+    nkhsm_token_t ***listp, size_t *np)
+{
+	if (ctx == NULL || listp == NULL || np == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	return token_scan(ctx, uri, listp, np);
+}
+
+int
 nkhsm_token_list(nkhsm_ctx_t *ctx, nkhsm_token_t ***listp, size_t *np)
 {
 	if (ctx == NULL || listp == NULL || np == NULL)
@@ -567,6 +578,7 @@ nkhsm_key_free(nkhsm_key_t **keyp)
 		return;
 	free(key->label);
 	EVP_PKEY_free(key->pub);
+	free(key->cert);
 	free(key);
 	*keyp = NULL;
 }
@@ -666,6 +678,9 @@ key_from_object(nkhsm_token_t *tok, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
 			goto out;
 		if ((r = nkhsm_curve_of_pkey(key->pub, &key->curve)) != 0)
 			goto out;
+		key->cert = cert;
+		key->certlen = a[2].ulValueLen;
+		cert = NULL;
 	} else {
 		if (a[2].ulValueLen != sizeof(kt) || kt != CKK_EC ||
 		    a[3].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
@@ -842,10 +857,11 @@ nkhsm_key_find_by_pubkey(nkhsm_token_t *tok, const EVP_PKEY *pub,
 	return 0;
 }
 
-int
-nkhsm_key_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np)
+/* Keys from every object of a class (public keys: EC only). */
+static int
+list_objects(nkhsm_token_t *tok, CK_OBJECT_CLASS cls, nkhsm_key_t ***listp,
+    size_t *np)
 {
-	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
 	CK_KEY_TYPE kt = CKK_EC;
 	CK_ATTRIBUTE tmpl[] = {
 		{ CKA_CLASS, &cls, sizeof(cls) },
@@ -865,16 +881,17 @@ nkhsm_key_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np)
 	if ((objs = calloc(MAX_FOUND, sizeof(*objs))) == NULL)
 		return NKHSM_ERR_NOMEM;
 	if ((r = session(tok, 0, &h)) != 0 ||
-	    (r = find(tok, h, tmpl, 2, objs, MAX_FOUND, &n)) != 0)
+	    (r = find(tok, h, tmpl, cls == CKO_PUBLIC_KEY ? 2 : 1, objs,
+	    MAX_FOUND, &n)) != 0)
 		goto out;
 	if ((list = calloc(n + 1, sizeof(*list))) == NULL) {
 		r = NKHSM_ERR_NOMEM;
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		r = key_from_object(tok, h, objs[i], CKO_PUBLIC_KEY, &list[nk]);
+		r = key_from_object(tok, h, objs[i], cls, &list[nk]);
 		if (r == NKHSM_ERR_UNSUPPORTED || r == NKHSM_ERR_FORMAT)
-			continue;	/* other curves: not ours to list */
+			continue;	/* other key types and curves: not ours */
 		if (r != 0)
 			goto out;
 		nk++;
@@ -887,6 +904,25 @@ nkhsm_key_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np)
 	nkhsm_key_list_free(&list, nk);
 	free(objs);
 	return r;
+}
+
+int
+nkhsm_key_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np)
+{
+	return list_objects(tok, CKO_PUBLIC_KEY, listp, np);
+}
+
+int
+nkhsm_cert_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np)
+{
+	return list_objects(tok, CKO_CERTIFICATE, listp, np);
+}
+
+const uint8_t *
+nkhsm_key_cert(const nkhsm_key_t *key, size_t *lenp)
+{
+	*lenp = key->certlen;
+	return key->cert;
 }
 
 const char *

@@ -11,12 +11,12 @@ include tests/unit/local.mk
 endif
 include tests/p11mod/local.mk
 
-TESTS += \
+INTEGRATION_TESTS = \
 	tests/integration/tool-formats.sh \
 	tests/integration/tool-errors.sh \
-	tests/integration/demo.sh
-EXTRA_DIST += \
-	tests/integration/common.sh \
-	tests/integration/tool-formats.sh \
-	tests/integration/tool-errors.sh \
-	tests/integration/demo.sh
+	tests/integration/demo.sh \
+	tests/integration/pam-auth.sh \
+	tests/integration/pam-session.sh \
+	tests/integration/pam-sweep.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/integration/common.sh $(INTEGRATION_TESTS)

@@ -18,7 +18,13 @@ command -v softhsm2-util >/dev/null 2>&1 || { echo "skip: softhsm2-util missing"
 [ -f "$SOFTHSM_MODULE" ] || { echo "skip: $SOFTHSM_MODULE missing"; exit 77; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/nkhsm-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+CLEANUP=
+cleanup() {
+	eval "$CLEANUP"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 99' INT TERM
 mkdir "$T/tokens"
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
     "$T" > "$T/softhsm2.conf"
@@ -71,4 +77,78 @@ expect_grep() {
 		fail "$3: '$1' not in $(basename "$2")"
 		sed 's/^/  | /' "$2" | head -5
 	fi
+}
+
+# --- PAM: pam_wrapper + pamtester against the built module -----------------
+
+PAM_MOD="$top_builddir/pam_nkhsm/.libs/pam_nkhsm.so"
+PAM_HELPER="$top_builddir/pam_nkhsm/nkhsm-pam-helper"
+PAM_WRAPPER_LIB=/usr/lib/x86_64-linux-gnu/libpam_wrapper.so
+
+# pam_setup: a throwaway user (real passwd entry) whose home the test owns,
+# and a private PAM service directory.
+pam_setup() {
+	command -v pamtester >/dev/null 2>&1 || { echo "skip: pamtester missing"; exit 77; }
+	[ -f "$PAM_WRAPPER_LIB" ] || PAM_WRAPPER_LIB=$(ldconfig -p | awk '/libpam_wrapper.so /{print $NF; exit}')
+	[ -n "$PAM_WRAPPER_LIB" ] && [ -f "$PAM_WRAPPER_LIB" ] || { echo "skip: pam_wrapper missing"; exit 77; }
+	[ "$(id -u)" -eq 0 ] || { echo "skip: creating a test user needs root"; exit 77; }
+	[ -f "$PAM_MOD" ] || { echo "pam_nkhsm.so not built"; exit 99; }
+	PAM_USER=nkt$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+	HOME_DIR="$T/home"
+	mkdir -p "$HOME_DIR/.config/nkhsm"
+	chmod 755 "$T"
+	useradd -M -d "$HOME_DIR" -s /usr/sbin/nologin -p '*' "$PAM_USER" || exit 99
+	CLEANUP="userdel $PAM_USER 2>/dev/null; $CLEANUP"
+	chown -R "$PAM_USER" "$HOME_DIR"
+	AUTHFILE="$HOME_DIR/.config/nkhsm/authorized_keys"
+	PAMD="$T/pam.d"
+	mkdir -p "$PAMD"
+	echo "auth required pam_deny.so" > "$PAMD/other"
+	RUNDIR="$T/run"
+	# Arguments every test service gets: the build's helper, SoftHSM, no /etc config.
+	PAM_BASE="module=$SOFTHSM_MODULE helper=$PAM_HELPER conf=$T/nkhsm.conf rundir=$RUNDIR"
+}
+
+# pam_service NAME LINE...: write a service file, one PAM line per argument.
+pam_service() {
+	name=$1
+	shift
+	: > "$PAMD/$name"
+	for l in "$@"; do
+		printf '%s\n' "$l" >> "$PAMD/$name"
+	done
+}
+
+# pam_run SERVICE OPERATION INPUT [VAR=VALUE...]: run pamtester; output in
+# $T/pam.out, its last pamtester line in $pam_res, exit code in $pam_rc.
+pam_run() {
+	svc=$1 op=$2 input=$3
+	shift 3
+	printf '%b' "$input" | env "$@" LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1 \
+	    PAM_WRAPPER_SERVICE_DIR="$PAMD" PAM_WRAPPER_DEBUGLEVEL=2 \
+	    PAM_WRAPPER_DISABLE_DEEPBIND=1 \
+	    pamtester -v "$svc" "$PAM_USER" $op > "$T/pam.out" 2>&1
+	pam_rc=$?
+	pam_res=$(grep '^pamtester: ' "$T/pam.out" | grep -v 'invoking\|performing' | tail -1)
+}
+
+# The messages pamtester prints for each PAM code (pam_strerror).
+R_SUCCESS='pamtester: successfully'
+R_AUTH_ERR='pamtester: Authentication failure'
+R_UNAVAIL='pamtester: Authentication service cannot retrieve authentication info'
+R_USER_UNKNOWN='pamtester: User not known to the underlying authentication module'
+R_MAXTRIES='pamtester: Have exhausted maximum number of retries for service'
+R_SERVICE_ERR='pamtester: Error in service module'
+
+# expect_pam RESULT DESCRIPTION: the last pam_run printed this result
+# (pamtester's stdout and stderr interleave, so look at every line).
+expect_pam() {
+	case "$(grep -F -- "$1" "$T/pam.out" | head -1)" in
+	"$1"*) pass "$2" ;;
+	*)
+		fail "$2: got '$pam_res', wanted '$1'"
+		grep -v '^PWRAP_DEBUG' "$T/pam.out" | tail -4 | sed 's/^/  | /'
+		grep 'SYSLOG' "$T/pam.out" | tail -3 | sed 's/^.*SYSLOG/  | SYSLOG/'
+		;;
+	esac
 }

@@ -1,0 +1,708 @@
+/*
+ * pam_nkhsm - log in by having the user's EC key on a Nitrokey HSM (or any
+ * PKCS#11 token) sign a fresh challenge, verified in software against a
+ * public key authorized beforehand.
+ *
+ * Every outcome maps to one PAM code (pam_nkhsm(8), OUTCOMES). retval starts
+ * as an error; PAM_SUCCESS is set in exactly one place, after the signature
+ * verified against an authorized key.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define PAM_SM_AUTH
+#define PAM_SM_SESSION
+#define PAM_SM_PASSWORD
+#define PAM_SM_ACCOUNT
+#include <security/pam_appl.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "nkhsm.h"
+#include "nk-int.h"
+#include "buf.h"
+#include "pamnk.h"
+#include "proto.h"
+#include "spawn.h"
+
+#ifndef NKHSM_HELPER_PATH
+#define NKHSM_HELPER_PATH	"/usr/libexec/nkhsm/nkhsm-pam-helper"
+#endif
+
+#define DATA_TOKEN	"pam_nkhsm_token"	/* set by authenticate for the session */
+#define DATA_RECORD	"pam_nkhsm_record"	/* session record path */
+#define INSERT_POLL_MS	1000
+#define CA_CERTS_MAX	32
+
+/* One login attempt. */
+struct ctx {
+	pam_handle_t		*pamh;
+	struct pnk_opts		 o;
+	nkhsm_conf_t		*conf;
+	const char		*module;	/* from o, conf or default */
+	const char		*token;
+	const char		*user;
+	const char		*service;
+	struct passwd		 pw;
+	char			*pwbuf;
+	struct pnk_keys		 keys;
+	struct pnk_child	 child;
+	/* what the helper found */
+	char			*label;
+	char			*serial;
+	uint32_t		 flags;
+	uint32_t		 minpin, maxpin;
+	uint32_t		 index;
+	EVP_PKEY		*cakey;		/* key from a CA-issued certificate */
+	char			*cafp;
+	const char		*fp;		/* fingerprint of the key used */
+};
+
+/* Logging: one line per decision; untrusted strings escaped. */
+static void
+lg(struct ctx *c, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+lg(struct ctx *c, int prio, const char *fmt, ...)
+{
+	char msg[512], u[96], s[96], t[96];
+	va_list ap;
+
+	if (prio == LOG_DEBUG && !c->o.debug)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pnk_escape(c->user, u, sizeof(u));
+	pnk_escape(c->service, s, sizeof(s));
+	pnk_escape(c->serial, t, sizeof(t));
+	pam_syslog(c->pamh, prio, "user=\"%s\" service=\"%s\" token=\"%s\" "
+	    "key=%s: %s", u, s, t, c->fp != NULL ? c->fp : "-", msg);
+}
+
+static void
+ctx_free(struct ctx *c)
+{
+	pnk_reap(&c->child);
+	pnk_keys_free(&c->keys);
+	pnk_opts_free(&c->o);
+	nkhsm_conf_free(&c->conf);
+	EVP_PKEY_free(c->cakey);
+	free(c->cafp);
+	free(c->pwbuf);
+	free(c->label);
+	free(c->serial);
+}
+
+/* Options, then /etc/nkhsm/nkhsm.conf for what the options leave unset. */
+static int
+ctx_init(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
+{
+	char err[512];
+	const void *item;
+
+	memset(c, 0, sizeof(*c));
+	c->pamh = pamh;
+	c->child.pid = -1;
+	c->child.fd = -1;
+	err[0] = '\0';
+	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS && item != NULL)
+		c->service = item;
+	else
+		c->service = "";
+	if (pnk_opts_parse(argc, argv, &c->o, err, sizeof(err)) != 0) {
+		pam_syslog(pamh, LOG_ERR, "bad module arguments: %s", err);
+		return PAM_SERVICE_ERR;
+	}
+	if (nkhsm_conf_load(c->o.conf, -1, &c->conf, err, sizeof(err)) != 0) {
+		pam_syslog(pamh, LOG_ERR, "configuration: %s", err);
+		return PAM_SERVICE_ERR;
+	}
+	c->module = c->o.module != NULL ? c->o.module : nkhsm_conf_module(c->conf);
+	if (c->module == NULL)
+		c->module = nkhsm_default_module();
+	c->token = c->o.token != NULL ? c->o.token : nkhsm_conf_token(c->conf);
+	return PAM_SUCCESS;
+}
+
+static int
+get_user(struct ctx *c)
+{
+	struct passwd *res = NULL;
+	long sz;
+	int r;
+
+	if ((r = pam_get_user(c->pamh, &c->user, NULL)) != PAM_SUCCESS ||
+	    c->user == NULL || *c->user == '\0') {
+		c->user = "";
+		return r == PAM_SUCCESS ? PAM_USER_UNKNOWN : r;
+	}
+	if ((sz = sysconf(_SC_GETPW_R_SIZE_MAX)) < 4096)
+		sz = 16384;
+	if ((c->pwbuf = malloc((size_t)sz)) == NULL)
+		return PAM_BUF_ERR;
+	if (getpwnam_r(c->user, &c->pw, c->pwbuf, (size_t)sz, &res) != 0 ||
+	    res == NULL) {
+		lg(c, LOG_NOTICE, "no such user");
+		return PAM_USER_UNKNOWN;
+	}
+	return PAM_SUCCESS;
+}
+
+/* Send a message to the user (errors and information). */
+static void
+say(struct ctx *c, int style, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+say(struct ctx *c, int style, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)pam_prompt(c->pamh, style, NULL, "%s", msg);
+}
+
+static const char *
+tries_text(uint32_t flags)
+{
+	if (flags & NKHSM_TOKEN_PIN_LOCKED)
+		return "the PIN is locked";
+	if (flags & NKHSM_TOKEN_PIN_FINAL_TRY)
+		return "1 PIN try left before the token locks";
+	if (flags & NKHSM_TOKEN_PIN_COUNT_LOW)
+		return "fewer PIN tries left than the maximum";
+	return NULL;
+}
+
+/* The fewest tries the flags allow for: final try 1, count low 2, else many. */
+static unsigned int
+tries_floor(uint32_t flags)
+{
+	if (flags & NKHSM_TOKEN_PIN_LOCKED)
+		return 0;
+	if (flags & NKHSM_TOKEN_PIN_FINAL_TRY)
+		return 1;
+	if (flags & NKHSM_TOKEN_PIN_COUNT_LOW)
+		return 2;
+	return UINT_MAX;
+}
+
+static int
+parse_found(struct ctx *c, struct nk_buf *b)
+{
+	const uint8_t *id;
+	size_t idlen;
+
+	free(c->label);
+	free(c->serial);
+	c->label = c->serial = NULL;
+	if (nk_buf_get_cstring(b, &c->label, NULL) != 0 ||
+	    nk_buf_get_cstring(b, &c->serial, NULL) != 0 ||
+	    nk_buf_get_u32(b, &c->flags) != 0 ||
+	    nk_buf_get_u32(b, &c->minpin) != 0 ||
+	    nk_buf_get_u32(b, &c->maxpin) != 0 ||
+	    nk_buf_get_u32(b, &c->index) != 0 ||
+	    nk_buf_get_string_direct(b, &id, &idlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* Outcome of discovery. */
+enum disc { D_FOUND, D_NO_TOKEN, D_NO_KEY, D_FAIL };
+
+/* The certificates on the token that the CA issued to this user. */
+static int
+judge_certs(struct ctx *c, struct nk_buf *b, uint32_t *indexp)
+{
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *sctx = NULL;
+	STACK_OF(X509_INFO) *infos = NULL;
+	X509_INFO *xi;
+	X509 *x = NULL;
+	X509_NAME *subj;
+	BIO *bio = NULL;
+	const uint8_t *der, *p;
+	size_t len;
+	uint32_t n, i;
+	int j, k, found = -1, nid;
+	char buf[256];
+
+	if (nk_buf_get_u32(b, &n) != 0)
+		return -1;
+	if ((bio = BIO_new_file(c->o.ca, "r")) == NULL ||
+	    (infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL)) == NULL ||
+	    (store = X509_STORE_new()) == NULL) {
+		lg(c, LOG_ERR, "cannot read CA file %s", c->o.ca);
+		goto out;
+	}
+	for (j = 0; j < sk_X509_INFO_num(infos); j++) {
+		xi = sk_X509_INFO_value(infos, j);
+		if (xi->x509 != NULL)
+			X509_STORE_add_cert(store, xi->x509);
+	}
+	for (i = 0; i < n && found < 0; i++) {
+		if (nk_buf_get_string_direct(b, &der, &len) != 0)
+			break;
+		p = der;
+		X509_free(x);
+		if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len)
+			continue;
+		X509_STORE_CTX_free(sctx);
+		if ((sctx = X509_STORE_CTX_new()) == NULL ||
+		    !X509_STORE_CTX_init(sctx, store, x, NULL))
+			break;
+		X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_CLIENT);
+		if (X509_verify_cert(sctx) != 1) {
+			lg(c, LOG_DEBUG, "certificate %u: %s", i,
+			    X509_verify_cert_error_string(
+			    X509_STORE_CTX_get_error(sctx)));
+			continue;
+		}
+		subj = X509_get_subject_name(x);
+		for (k = 0; k < 2 && found < 0; k++) {
+			nid = k == 0 ? NID_commonName : NID_userId;
+			if (!(c->o.ca_map & (k == 0 ? PNK_MAP_CN : PNK_MAP_UID)))
+				continue;
+			if (X509_NAME_get_text_by_NID(subj, nid, buf,
+			    sizeof(buf)) > 0 && strcmp(buf, c->user) == 0)
+				found = (int)i;
+		}
+		if (found >= 0) {
+			if ((c->cakey = X509_get_pubkey(x)) == NULL ||
+			    nkhsm_pubkey_fingerprint(c->cakey, &c->cafp) != 0)
+				found = -1;
+		}
+	}
+ out:
+	X509_free(x);
+	X509_STORE_CTX_free(sctx);
+	X509_STORE_free(store);
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(bio);
+	if (found < 0)
+		return -1;
+	*indexp = (uint32_t)found;
+	return 0;
+}
+
+/* One helper run: discover. On D_FOUND the helper stays up for the login. */
+static enum disc
+discover_once(struct ctx *c, uint8_t mode)
+{
+	struct nk_buf req, body;
+	uint8_t type, *store = NULL, *blob = NULL;
+	size_t storelen = 0, bloblen, i;
+	uint32_t idx;
+	int32_t err;
+	enum disc d = D_FAIL;
+	int r;
+
+	nk_buf_init(&req);
+	if ((r = pnk_spawn(c->o.helper != NULL ? c->o.helper :
+	    NKHSM_HELPER_PATH, &c->child)) != 0) {
+		lg(c, LOG_ERR, "cannot start %s: %s", c->o.helper != NULL ?
+		    c->o.helper : NKHSM_HELPER_PATH, nkhsm_strerror(r));
+		return D_FAIL;
+	}
+	if (nk_buf_put_cstring(&req, c->module) != 0 ||
+	    nk_buf_put_cstring(&req, c->token != NULL ? c->token : "") != 0 ||
+	    nk_buf_put_u8(&req, mode) != 0 ||
+	    nk_buf_put_u32(&req, mode == DISCOVER_KEYS ? (uint32_t)c->keys.n : 0))
+		goto out;
+	for (i = 0; mode == DISCOVER_KEYS && i < c->keys.n; i++) {
+		if (nkhsm_pubkey_to_ssh_blob(c->keys.key[i].pub, &blob,
+		    &bloblen) != 0 || nk_buf_put_string(&req, blob, bloblen) != 0)
+			goto out;
+		free(blob);
+		blob = NULL;
+	}
+	if (pnk_send(c->child.fd, M_DISCOVER, &req) != 0)
+		goto fail;
+	if ((r = pnk_recv(c->child.fd, pnk_now_ms() + c->o.timeout * 1000LL,
+	    &type, &body, &store, &storelen)) != 0) {
+		lg(c, LOG_ERR, "token helper %s while looking for the token",
+		    r == NKHSM_ERR_TIMEOUT ? "timed out" : "failed");
+		goto fail;
+	}
+	switch (type) {
+	case R_NO_TOKEN:
+		d = D_NO_TOKEN;
+		break;
+	case R_NO_KEY:
+		(void)nk_buf_get_cstring(&body, &c->label, NULL);
+		(void)nk_buf_get_cstring(&body, &c->serial, NULL);
+		d = D_NO_KEY;
+		break;
+	case R_FOUND:
+		if (parse_found(c, &body) == 0 &&
+		    (mode != DISCOVER_KEYS || c->index < c->keys.n))
+			d = D_FOUND;
+		break;
+	case R_CERTS:
+		if (judge_certs(c, &body, &idx) != 0) {
+			d = D_NO_KEY;
+			break;
+		}
+		nk_buf_free(&req);
+		nk_buf_init(&req);
+		nk_freezero(store, storelen);
+		store = NULL;
+		if (nk_buf_put_u32(&req, idx) != 0 ||
+		    pnk_send(c->child.fd, M_SELECT, &req) != 0 ||
+		    pnk_recv(c->child.fd, pnk_now_ms() + c->o.timeout * 1000LL,
+		    &type, &body, &store, &storelen) != 0 || type != R_FOUND ||
+		    parse_found(c, &body) != 0)
+			goto fail;
+		d = D_FOUND;
+		break;
+	case R_ERROR:
+		if (nk_buf_get_u32(&body, (uint32_t *)&err) == 0)
+			lg(c, LOG_ERR, "token helper: %s", nkhsm_strerror(err));
+		break;
+	default:
+		break;
+	}
+	goto out;
+ fail:
+	d = D_FAIL;
+ out:
+	nk_freezero(store, storelen);
+	free(blob);
+	nk_buf_free(&req);
+	if (d != D_FOUND)
+		pnk_reap(&c->child);
+	return d;
+}
+
+/* Discovery, waiting up to wait= seconds for the token to be inserted. */
+static enum disc
+discover(struct ctx *c, uint8_t mode)
+{
+	long long deadline = pnk_now_ms() + c->o.wait * 1000LL;
+	nkhsm_uri_t *uri = NULL;
+	const char *name = NULL;
+	char esc[96];
+	enum disc d;
+	int told = 0;
+
+	for (;;) {
+		d = discover_once(c, mode);
+		if (d != D_NO_TOKEN || pnk_now_ms() >= deadline)
+			break;
+		if (!told) {
+			if (c->token != NULL && nkhsm_uri_parse(c->token, &uri,
+			    NULL) == 0)
+				name = nkhsm_uri_token(uri);
+			if (name != NULL) {
+				pnk_escape(name, esc, sizeof(esc));
+				say(c, PAM_TEXT_INFO, "Insert your Nitrokey HSM "
+				    "'%s'", esc);
+			} else
+				say(c, PAM_TEXT_INFO, "Insert your Nitrokey HSM");
+			told = 1;
+		}
+		usleep(INSERT_POLL_MS * 1000);
+	}
+	nkhsm_uri_free(&uri);
+	return d;
+}
+
+/* The PIN: from the user, or from an earlier module when configured. */
+static int
+get_pin(struct ctx *c, char **pinp, size_t *lenp)
+{
+	const void *item = NULL;
+	char *resp = NULL, lb[96];
+	const char *t;
+	int r;
+
+	*pinp = NULL;
+	*lenp = 0;
+	if (c->flags & NKHSM_TOKEN_PIN_PAD) {
+		say(c, PAM_TEXT_INFO, "Enter the PIN on the reader's PIN pad.");
+		return PAM_SUCCESS;	/* an empty PIN: the pad asks */
+	}
+	if (c->o.use_first_pass || c->o.try_first_pass) {
+		if (pam_get_item(c->pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS &&
+		    item != NULL && *(const char *)item != '\0') {
+			if (c->flags & NKHSM_TOKEN_PIN_FINAL_TRY) {
+				/* Never spend the last try on a reused password. */
+				lg(c, LOG_NOTICE, "final PIN try: not using the "
+				    "password from an earlier module");
+				if (c->o.use_first_pass)
+					return PAM_AUTH_ERR;
+			} else {
+				*lenp = strlen(item);
+				if ((*pinp = strdup(item)) == NULL)
+					return PAM_BUF_ERR;
+				return PAM_SUCCESS;
+			}
+		} else if (c->o.use_first_pass) {
+			lg(c, LOG_NOTICE, "use_first_pass: no password from an "
+			    "earlier module");
+			return PAM_AUTH_ERR;
+		}
+	}
+	if ((t = tries_text(c->flags)) != NULL)
+		say(c, PAM_ERROR_MSG, "Warning: %s.", t);
+	pnk_escape(c->label, lb, sizeof(lb));
+	r = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &resp,
+	    "PIN for Nitrokey HSM '%s': ", lb);
+	if (r != PAM_SUCCESS || resp == NULL) {
+		lg(c, LOG_NOTICE, "PIN entry failed or cancelled");
+		if (resp != NULL)
+			nk_freezero(resp, strlen(resp));
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	if (*resp == '\0') {
+		free(resp);
+		lg(c, LOG_NOTICE, "cancelled at the PIN prompt");
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	*pinp = resp;
+	*lenp = strlen(resp);
+	return PAM_SUCCESS;
+}
+
+/* Log in and sign the challenge in the helper; verify here. */
+static int
+login_and_verify(struct ctx *c, const char *pin, size_t pinlen)
+{
+	uint8_t nonce[PNK_NONCE_LEN], *msg = NULL, type, *store = NULL;
+	const uint8_t *sig;
+	size_t msglen = 0, storelen = 0, siglen;
+	struct nk_buf req, body;
+	char host[256];
+	const EVP_PKEY *authorized;
+	uint32_t err, flags;
+	const char *t;
+	int retval = PAM_AUTH_ERR, r;
+
+	nk_buf_init(&req);
+	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce) ||
+	    gethostname(host, sizeof(host)) != 0) {
+		lg(c, LOG_ERR, "no randomness or host name");
+		retval = PAM_AUTHINFO_UNAVAIL;
+		goto out;
+	}
+	host[sizeof(host) - 1] = '\0';
+	if (pnk_challenge(host, c->service, c->user, nonce, &msg, &msglen) != 0 ||
+	    nk_buf_put_string(&req, pin, pinlen) != 0 ||
+	    nk_buf_put_string(&req, msg, msglen) != 0) {
+		retval = PAM_BUF_ERR;
+		goto out;
+	}
+	r = pnk_send(c->child.fd, M_LOGIN, &req);
+	nk_buf_free(&req);	/* wipes the PIN copy */
+	if (r != 0) {
+		lg(c, LOG_ERR, "token helper went away before login");
+		retval = PAM_AUTHINFO_UNAVAIL;
+		goto out;
+	}
+	/* From here the PIN was sent: any failure is PAM_AUTH_ERR. */
+	if ((r = pnk_recv(c->child.fd, pnk_now_ms() + c->o.timeout * 1000LL,
+	    &type, &body, &store, &storelen)) != 0) {
+		lg(c, LOG_ERR, "token helper %s during login and signing",
+		    r == NKHSM_ERR_TIMEOUT ? "timed out" : "failed");
+		say(c, PAM_ERROR_MSG, "The token did not answer.");
+		goto out;
+	}
+	if (type == R_LOGIN_FAILED) {
+		if (nk_buf_get_u32(&body, &err) != 0 ||
+		    nk_buf_get_u32(&body, &flags) != 0)
+			goto out;
+		if ((int32_t)err == NKHSM_ERR_PIN_LOCKED) {
+			lg(c, LOG_NOTICE, "PIN locked");
+			say(c, PAM_ERROR_MSG, "The token's PIN is locked.");
+			retval = PAM_MAXTRIES;
+		} else if ((int32_t)err == NKHSM_ERR_PIN_INCORRECT ||
+		    (int32_t)err == NKHSM_ERR_PIN_LEN) {
+			t = tries_text(flags);
+			lg(c, LOG_NOTICE, "wrong PIN%s%s", t ? ": " : "", t ? t : "");
+			say(c, PAM_ERROR_MSG, "Wrong PIN%s%s.", t ? "; " : "",
+			    t ? t : "");
+		} else
+			lg(c, LOG_ERR, "login failed: %s",
+			    nkhsm_strerror((int32_t)err));
+		goto out;
+	}
+	if (type != R_SIGNATURE ||
+	    nk_buf_get_string_direct(&body, &sig, &siglen) != 0) {
+		lg(c, LOG_ERR, "token helper: signing failed");
+		goto out;
+	}
+	/* The only path to success: our challenge, our authorized key. */
+	authorized = c->cakey != NULL ? c->cakey : c->keys.key[c->index].pub;
+	if ((r = nkhsm_verify(authorized, msg, msglen, NKHSM_SIG_RAW, sig,
+	    siglen)) != 0) {
+		lg(c, LOG_WARNING, "signature does not verify: %s",
+		    nkhsm_strerror(r));
+		goto out;
+	}
+	retval = PAM_SUCCESS;
+ out:
+	nk_freezero(store, storelen);
+	nk_buf_free(&req);
+	free(msg);
+	return retval;
+}
+
+static void
+free_data(pam_handle_t *pamh, void *data, int status)
+{
+	free(data);
+}
+
+static int
+authenticate(struct ctx *c)
+{
+	char err[512], *path = NULL, *pin = NULL, *data;
+	size_t pinlen = 0;
+	enum disc d;
+	int retval = PAM_AUTH_ERR, r, have_file = 0;
+
+	if ((retval = get_user(c)) != PAM_SUCCESS)
+		goto out;
+	retval = PAM_AUTH_ERR;
+	if (c->o.authfile != NULL) {
+		if (pnk_expand_path(c->o.authfile, c->user, c->pw.pw_dir,
+		    &path) != 0) {
+			lg(c, LOG_ERR, "authfile=%s does not expand to an "
+			    "absolute path", c->o.authfile);
+			retval = PAM_SERVICE_ERR;
+			goto out;
+		}
+		err[0] = '\0';
+		r = pnk_keys_load(path, c->pw.pw_uid, &c->keys, err, sizeof(err));
+		if (r == NKHSM_ERR_IO && errno == ENOENT && c->o.ca == NULL) {
+			lg(c, LOG_NOTICE, "no authorized keys: %s", err);
+		} else if (r == NKHSM_ERR_IO && errno == ENOENT) {
+			have_file = 0;
+		} else if (r != 0) {
+			/* Unsafe or broken: refused, never taken as "no keys". */
+			lg(c, LOG_ERR, "refusing authorized keys: %s", err);
+			retval = PAM_AUTH_ERR;
+			goto out;
+		} else
+			have_file = 1;
+	}
+	if (c->keys.n == 0 && c->o.ca == NULL) {
+		if (have_file)
+			lg(c, LOG_NOTICE, "%s holds no EC keys", path);
+		retval = c->o.nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
+		goto out;
+	}
+	d = discover(c, c->keys.n > 0 ? DISCOVER_KEYS : DISCOVER_CERTS);
+	if (d == D_NO_KEY && c->keys.n > 0 && c->o.ca != NULL) {
+		/* Not among the listed keys: try the CA's certificates. */
+		d = discover(c, DISCOVER_CERTS);
+	}
+	switch (d) {
+	case D_FOUND:
+		break;
+	case D_NO_TOKEN:
+		lg(c, LOG_NOTICE, "no token%s", c->o.wait ? " after the wait" : "");
+		say(c, PAM_ERROR_MSG, "No Nitrokey HSM found.");
+		retval = PAM_AUTHINFO_UNAVAIL;
+		goto out;
+	case D_NO_KEY:
+		lg(c, LOG_NOTICE, "the token holds no authorized key");
+		retval = PAM_AUTH_ERR;
+		goto out;
+	default:
+		retval = PAM_AUTHINFO_UNAVAIL;
+		goto out;
+	}
+	c->fp = c->cafp != NULL ? c->cafp : c->keys.key[c->index].fp;
+	lg(c, LOG_DEBUG, "authorized key found (%s)", c->cafp != NULL ?
+	    "certificate" : "authfile");
+	if (c->flags & NKHSM_TOKEN_PIN_LOCKED) {
+		lg(c, LOG_NOTICE, "PIN locked; not prompting");
+		say(c, PAM_ERROR_MSG, "The token's PIN is locked.");
+		retval = PAM_MAXTRIES;
+		goto out;
+	}
+	if (tries_floor(c->flags) < c->o.min_tries_left) {
+		lg(c, LOG_NOTICE, "%s; min_tries_left=%u: not submitting a PIN",
+		    tries_text(c->flags), c->o.min_tries_left);
+		say(c, PAM_ERROR_MSG, "Too few PIN tries left (%s); use another "
+		    "login method.", tries_text(c->flags));
+		retval = PAM_MAXTRIES;
+		goto out;
+	}
+	if ((retval = get_pin(c, &pin, &pinlen)) != PAM_SUCCESS)
+		goto out;
+	if (pin != NULL && ((c->minpin > 0 && pinlen < c->minpin) ||
+	    (c->maxpin > 0 && pinlen > c->maxpin) || pinlen > NKHSM_PIN_MAX)) {
+		/* A PIN the token cannot accept is not worth a try. */
+		lg(c, LOG_NOTICE, "PIN length outside %u..%u; not submitted",
+		    c->minpin, c->maxpin);
+		say(c, PAM_ERROR_MSG, "The PIN must have %u to %u characters.",
+		    c->minpin, c->maxpin);
+		retval = PAM_AUTH_ERR;
+		goto out;
+	}
+	retval = login_and_verify(c, pin != NULL ? pin : "", pinlen);
+	if (retval != PAM_SUCCESS)
+		goto out;
+	lg(c, LOG_INFO, "authenticated");
+	/* For pam_sm_open_session: which token and key. */
+	if (asprintf(&data, "%s\n%s\n%s", c->serial, c->label, c->fp) == -1) {
+		retval = PAM_BUF_ERR;
+		goto out;
+	}
+	if (pam_set_data(c->pamh, DATA_TOKEN, data, free_data) != PAM_SUCCESS)
+		free(data);
+ out:
+	if (pin != NULL)
+		nk_freezero(pin, pinlen);
+	free(path);
+	return retval;
+}
+
+PAM_EXTERN int
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct ctx c;
+	int retval;
+
+	if ((retval = ctx_init(&c, pamh, argc, argv)) == PAM_SUCCESS)
+		retval = authenticate(&c);
+	if (retval != PAM_SUCCESS && retval != PAM_IGNORE)
+		lg(&c, LOG_NOTICE, "authentication failed: %s",
+		    pam_strerror(pamh, retval));
+	ctx_free(&c);
+	return retval;
+}
+
+PAM_EXTERN int
+pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return PAM_SUCCESS;
+}
+
+PAM_EXTERN int
+pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return PAM_IGNORE;	/* accounts are another module's business */
+}

@@ -1,0 +1,143 @@
+/* spawn.c - the helper process: started clean, killed on any doubt */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nkhsm.h"
+#include "spawn.h"
+
+/*
+ * The environment the helper gets: only what PKCS#11 modules read, and only
+ * through secure_getenv, so a setuid caller (su, sudo) passes nothing the
+ * invoking user chose.
+ */
+static const char *const keep_env[] = {
+	"SOFTHSM2_CONF", "OPENSC_CONF", "OPENSC_DRIVER", "PCSCLITE_CSOCK_NAME",
+	"PKCS11SPY", "PKCS11SPY_OUTPUT", "TZ", "LANG", "LC_ALL",
+	NULL,
+};
+#define ENV_MAX	64
+
+/* Names prefixed like this (the test module's controls) pass too. */
+static const char *const keep_prefix[] = { "NKFAULT_", NULL };
+
+static int
+build_env(char **envp, size_t max)
+{
+	extern char **environ;
+	size_t n = 0, i;
+	char **e, *v;
+
+	for (i = 0; keep_env[i] != NULL && n + 1 < max; i++) {
+		if ((v = secure_getenv(keep_env[i])) == NULL)
+			continue;
+		if (asprintf(&envp[n], "%s=%s", keep_env[i], v) == -1)
+			return -1;
+		n++;
+	}
+	for (e = environ; e != NULL && *e != NULL && n + 1 < max; e++) {
+		for (i = 0; keep_prefix[i] != NULL; i++) {
+			if (strncmp(*e, keep_prefix[i], strlen(keep_prefix[i])) != 0)
+				continue;
+			/* Nothing the invoking user chose, in setuid callers. */
+			if (getauxval(AT_SECURE))
+				continue;
+			if ((envp[n] = strdup(*e)) == NULL)
+				return -1;
+			n++;
+		}
+	}
+	if (n + 1 < max && (envp[n] = strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin")) != NULL)
+		n++;
+	envp[n] = NULL;
+	return 0;
+}
+
+int
+pnk_spawn(const char *helper, struct pnk_child *c)
+{
+	char *envp[ENV_MAX], *argv[] = { (char *)"nkhsm-pam-helper", NULL };
+	struct stat st;
+	int sv[2], devnull, i;
+	pid_t pid;
+
+	c->pid = -1;
+	c->fd = -1;
+	memset(envp, 0, sizeof(envp));
+	/* The helper runs with our privileges: it must be root's to change. */
+	if (stat(helper, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return NKHSM_ERR_PERMISSION;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return NKHSM_ERR_IO;
+	if (build_env(envp, ENV_MAX) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		for (i = 0; envp[i] != NULL; i++)
+			free(envp[i]);
+		return NKHSM_ERR_NOMEM;
+	}
+	if ((pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		for (i = 0; envp[i] != NULL; i++)
+			free(envp[i]);
+		return NKHSM_ERR_IO;
+	}
+	if (pid == 0) {
+		/* Child: only async-signal-safe calls until execve. */
+		struct sigaction sa;
+		sigset_t none;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		for (i = 1; i < NSIG; i++)
+			(void)sigaction(i, &sa, NULL);
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		if ((devnull = open("/dev/null", O_RDWR)) == -1 ||
+		    dup2(devnull, 0) == -1 || dup2(devnull, 1) == -1 ||
+		    dup2(devnull, 2) == -1 || dup2(sv[1], 3) == -1)
+			_exit(127);
+		/* Close everything else the caller had open. */
+		for (i = 4; i < 1024; i++)
+			(void)close(i);
+		execve(helper, argv, envp);
+		_exit(127);
+	}
+	close(sv[1]);
+	for (i = 0; envp[i] != NULL; i++)
+		free(envp[i]);
+	c->pid = pid;
+	c->fd = sv[0];
+	return 0;
+}
+
+void
+pnk_reap(struct pnk_child *c)
+{
+	pid_t r;
+
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	if (c->pid <= 0)
+		return;
+	/* The helper exits by itself once done; anything else is killed. */
+	(void)kill(c->pid, SIGKILL);
+	do {
+		r = waitpid(c->pid, NULL, 0);
+	} while (r == -1 && errno == EINTR);
+	c->pid = -1;
+}
