@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -244,13 +245,27 @@ judge_certs(struct ctx *c, struct nk_buf *b, uint32_t *indexp)
 	const uint8_t *der, *p;
 	size_t len;
 	uint32_t n, i;
-	int j, k, found = -1, nid;
-	char buf[256];
+	int j, k, found = -1, nid, fd;
+	char buf[256], err[512];
+	FILE *fp;
 
 	if (nk_buf_get_u32(b, &n) != 0)
 		return -1;
-	if ((bio = BIO_new_file(c->o.ca, "r")) == NULL ||
-	    (infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL)) == NULL ||
+	/* The CA file grants logins: root's, not writable by others, no symlink. */
+	if ((fd = open(c->o.ca, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    nkhsm_file_check(fd, c->o.ca, -1, err, sizeof(err)) != 0 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		lg(c, LOG_ERR, "refusing CA file: %s", fd == -1 ?
+		    strerror(errno) : err);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if ((bio = BIO_new_fp(fp, BIO_CLOSE)) == NULL) {
+		fclose(fp);
+		goto out;
+	}
+	if ((infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL)) == NULL ||
 	    (store = X509_STORE_new()) == NULL) {
 		lg(c, LOG_ERR, "cannot read CA file %s", c->o.ca);
 		goto out;

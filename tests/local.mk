@@ -17,6 +17,7 @@ INTEGRATION_TESTS = \
 	tests/integration/demo.sh \
 	tests/integration/pam-auth.sh \
 	tests/integration/pam-session.sh \
-	tests/integration/pam-sweep.sh
+	tests/integration/pam-sweep.sh \
+	tests/integration/pam-ca.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/common.sh $(INTEGRATION_TESTS)
