@@ -16,6 +16,7 @@
 
 #include "nkhsm.h"
 #include "nk-int.h"
+#include "buf.h"
 #include "pamnk.h"
 
 #define PATH_LEN_MAX	4096
@@ -108,6 +109,36 @@ ec_key_type(const char *s, size_t n)
 }
 
 /*
+ * A key of a type we do not know (ssh-xmss@openssh.com, a future type): the
+ * line is skipped, not refused, when its blob names that same type. Other
+ * unknown words still make the line malformed.
+ */
+static int
+foreign_key(const char *type, size_t tlen)
+{
+	const char *b64 = type + tlen;
+	const uint8_t *bt;
+	uint8_t *blob = NULL;
+	size_t blen, bloblen = 0, btlen;
+	struct nk_buf b;
+	int r = 0;
+
+	if (tlen == 0 || tlen > 64 || ec_key_type(type, tlen))
+		return 0;
+	while (*b64 == ' ' || *b64 == '\t')
+		b64++;
+	blen = strcspn(b64, " \t");
+	if (blen == 0 || nk_b64_decode(b64, blen, &blob, &bloblen) != 0)
+		return 0;
+	nk_buf_from(&b, blob, bloblen);
+	if (nk_buf_get_string_direct(&b, &bt, &btlen) == 0 && btlen == tlen &&
+	    memcmp(bt, type, tlen) == 0)
+		r = 1;
+	free(blob);
+	return r;
+}
+
+/*
  * Skip an OpenSSH options field: comma-separated, double quotes group
  * (with \" inside), ended by unquoted whitespace. Returns the rest, or NULL
  * when a quote is not closed.
@@ -151,7 +182,8 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		return 0;
 	type = p;
 	tlen = strcspn(type, " \t");
-	if (!ec_key_type(type, tlen) && !other_key_type(type, tlen)) {
+	if (!ec_key_type(type, tlen) && !other_key_type(type, tlen) &&
+	    !foreign_key(type, tlen)) {
 		/* Not a key type: an options field must come first. */
 		if ((p = skip_options(p)) == NULL) {
 			nk_errf(errbuf, errlen, "%s:%u: unterminated quote in "
@@ -161,7 +193,7 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		type = p;
 		tlen = strcspn(type, " \t");
 	}
-	if (other_key_type(type, tlen)) {
+	if (other_key_type(type, tlen) || foreign_key(type, tlen)) {
 		keys->skipped++;
 		return 0;
 	}

@@ -364,6 +364,9 @@ discover_once(struct ctx *c, uint8_t mode)
 		d = D_NO_TOKEN;
 		break;
 	case R_NO_KEY:
+		free(c->label);
+		free(c->serial);
+		c->label = c->serial = NULL;
 		(void)nk_buf_get_cstring(&body, &c->label, NULL);
 		(void)nk_buf_get_cstring(&body, &c->serial, NULL);
 		d = D_NO_KEY;
@@ -453,6 +456,8 @@ get_pin(struct ctx *c, char **pinp, size_t *lenp)
 
 	*pinp = NULL;
 	*lenp = 0;
+	if ((t = tries_text(c->flags)) != NULL)
+		say(c, PAM_ERROR_MSG, "Warning: %s.", t);
 	if (c->flags & NKHSM_TOKEN_PIN_PAD) {
 		say(c, PAM_TEXT_INFO, "Enter the PIN on the reader's PIN pad.");
 		return PAM_SUCCESS;	/* an empty PIN: the pad asks */
@@ -478,8 +483,6 @@ get_pin(struct ctx *c, char **pinp, size_t *lenp)
 			return PAM_AUTH_ERR;
 		}
 	}
-	if ((t = tries_text(c->flags)) != NULL)
-		say(c, PAM_ERROR_MSG, "Warning: %s.", t);
 	pnk_escape(c->label, lb, sizeof(lb));
 	r = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &resp,
 	    "PIN for Nitrokey HSM '%s': ", lb);
@@ -582,6 +585,28 @@ login_and_verify(struct ctx *c, const char *pin, size_t pinlen)
 	return retval;
 }
 
+/* The CA file is the administrator's: unsafe or unreadable is a setup error. */
+static int
+check_ca_file(struct ctx *c)
+{
+	char err[512];
+	int fd;
+
+	err[0] = '\0';
+	if ((fd = open(c->o.ca, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		lg(c, LOG_ERR, "refusing CA file: %s: %s", c->o.ca,
+		    errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		return PAM_SERVICE_ERR;
+	}
+	if (nkhsm_file_check(fd, c->o.ca, -1, err, sizeof(err)) != 0) {
+		lg(c, LOG_ERR, "refusing CA file: %s", err);
+		close(fd);
+		return PAM_SERVICE_ERR;
+	}
+	close(fd);
+	return PAM_SUCCESS;
+}
+
 static void
 free_data(pam_handle_t *pamh, void *data, int status)
 {
@@ -597,6 +622,9 @@ authenticate(struct ctx *c)
 	int retval = PAM_AUTH_ERR, r, have_file = 0;
 
 	if ((retval = get_user(c)) != PAM_SUCCESS)
+		goto out;
+	retval = PAM_AUTH_ERR;
+	if (c->o.ca != NULL && (retval = check_ca_file(c)) != PAM_SUCCESS)
 		goto out;
 	retval = PAM_AUTH_ERR;
 	if (c->o.authfile != NULL) {
@@ -673,7 +701,8 @@ authenticate(struct ctx *c)
 		lg(c, LOG_NOTICE, "PIN length outside %u..%u; not submitted",
 		    c->minpin, c->maxpin);
 		say(c, PAM_ERROR_MSG, "The PIN must have %u to %u characters.",
-		    c->minpin, c->maxpin);
+		    c->minpin, c->maxpin > 0 && c->maxpin < NKHSM_PIN_MAX ?
+		    c->maxpin : NKHSM_PIN_MAX);
 		retval = PAM_AUTH_ERR;
 		goto out;
 	}
@@ -688,6 +717,11 @@ authenticate(struct ctx *c)
 	}
 	if (pam_set_data(c->pamh, DATA_TOKEN, data, free_data) != PAM_SUCCESS)
 		free(data);
+	/*
+	 * Also in the PAM environment: some programs (sshd) authenticate in a
+	 * child process, and only the environment reaches the session.
+	 */
+	(void)pnk_export(c->pamh, c->serial, c->label, c->fp);
  out:
 	if (pin != NULL)
 		nk_freezero(pin, pinlen);

@@ -90,6 +90,11 @@ int pnk_keys_load(const char *path, uid_t uid, struct pnk_keys *keys,
 int pnk_challenge(const char *host, const char *service, const char *user,
     const uint8_t *nonce, uint8_t **msgp, size_t *lenp);
 
+/* NKHSM_TOKEN_SERIAL, PKCS11_LOGIN_TOKEN_NAME, NKHSM_KEY into the PAM env. */
+struct pam_handle;
+int pnk_export(struct pam_handle *pamh, const char *serial, const char *label,
+    const char *fp);
+
 /* Escape an untrusted string for a log line (printable ASCII, \xNN else). */
 void pnk_escape(const char *in, char *out, size_t outlen);
 

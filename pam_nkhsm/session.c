@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,25 @@ clean(const char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 0;
 	return 1;
+}
+
+int
+pnk_export(struct pam_handle *pamh, const char *serial, const char *label,
+    const char *fp)
+{
+	char env[320];
+	int r;
+
+	if (!clean(serial) || !clean(label) || !clean(fp))
+		return PAM_SESSION_ERR;
+	snprintf(env, sizeof(env), "NKHSM_TOKEN_SERIAL=%s", serial);
+	if ((r = pam_putenv(pamh, env)) != PAM_SUCCESS)
+		return r;
+	snprintf(env, sizeof(env), "PKCS11_LOGIN_TOKEN_NAME=%s", label);
+	if ((r = pam_putenv(pamh, env)) != PAM_SUCCESS)
+		return r;
+	snprintf(env, sizeof(env), "NKHSM_KEY=%s", fp);
+	return pam_putenv(pamh, env);
 }
 
 static void
@@ -114,7 +134,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	const void *data = NULL, *item;
 	const char *user = "", *service = "", *tty = "", *rhost = "", *sid;
 	char err[256], *copy = NULL, *serial, *label, *fp, *nl, *path = NULL;
-	char record[RECORD_MAX], env[320];
+	char record[RECORD_MAX], pwbuf[4096];
+	struct passwd pw, *pwres = NULL;
 	struct pnk_opts o;
 	int retval = PAM_SESSION_ERR;
 
@@ -123,12 +144,20 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		pam_syslog(pamh, LOG_ERR, "bad module arguments: %s", err);
 		return PAM_SERVICE_ERR;
 	}
-	if (pam_get_data(pamh, DATA_TOKEN, &data) != PAM_SUCCESS || data == NULL) {
+	if (pam_get_data(pamh, DATA_TOKEN, &data) == PAM_SUCCESS && data != NULL) {
+		copy = strdup(data);
+	} else if ((serial = (char *)pam_getenv(pamh, "NKHSM_TOKEN_SERIAL")) != NULL &&
+	    (label = (char *)pam_getenv(pamh, "PKCS11_LOGIN_TOKEN_NAME")) != NULL &&
+	    (fp = (char *)pam_getenv(pamh, "NKHSM_KEY")) != NULL) {
+		/* Authenticated in another process (sshd): the environment came. */
+		if (asprintf(&copy, "%s\n%s\n%s", serial, label, fp) == -1)
+			copy = NULL;
+	} else {
 		/* This session was not opened with a token: nothing to record. */
 		retval = PAM_IGNORE;
 		goto out;
 	}
-	if ((copy = strdup(data)) == NULL) {
+	if (copy == NULL) {
 		retval = PAM_BUF_ERR;
 		goto out;
 	}
@@ -157,10 +186,15 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		    "no record written");
 		goto out;
 	}
+	if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwres) != 0 ||
+	    pwres == NULL) {
+		pam_syslog(pamh, LOG_ERR, "session for an unknown user");
+		goto out;
+	}
 	snprintf(record, sizeof(record),
 	    "user=%s\nuid=%lu\nservice=%s\ntty=%s\nrhost=%s\nsession_id=%s\n"
 	    "pid=%ld\nserial=%s\nlabel=%s\nkey=%s\ncreated=%lld\n",
-	    user, (unsigned long)getuid(), service, tty, rhost, sid,
+	    user, (unsigned long)pw.pw_uid, service, tty, rhost, sid,
 	    (long)getpid(), serial, label, fp, (long long)time(NULL));
 	if (write_record(pamh, o.rundir, record, &path) != 0) {
 		pam_syslog(pamh, LOG_ERR, "no session record written in %s",
@@ -172,11 +206,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		free(path);
 		goto out;
 	}
-	snprintf(env, sizeof(env), "NKHSM_TOKEN_SERIAL=%s", serial);
-	if (pam_putenv(pamh, env) != PAM_SUCCESS)
-		goto out;
-	snprintf(env, sizeof(env), "PKCS11_LOGIN_TOKEN_NAME=%s", label);
-	if (pam_putenv(pamh, env) != PAM_SUCCESS)
+	if (pnk_export(pamh, serial, label, fp) != PAM_SUCCESS)
 		goto out;
 	if (o.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session record %s", path);
@@ -261,9 +291,14 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 		goto out;
 	}
 	if (type != R_FOUND) {
-		pam_syslog(pamh, LOG_NOTICE, "PIN change: %s", type == R_NO_TOKEN ?
-		    "no token" : "no single token (set token=)");
-		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "No Nitrokey HSM found.");
+		if (type == R_ERROR && nk_buf_get_u32(&body, &err) == 0)
+			pam_syslog(pamh, LOG_ERR, "PIN change: %s",
+			    nkhsm_strerror((int32_t)err));
+		else
+			pam_syslog(pamh, LOG_NOTICE, "PIN change: no token");
+		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "%s",
+		    type == R_NO_TOKEN ? "No Nitrokey HSM found." :
+		    "The Nitrokey HSM cannot be used (see the system log).");
 		retval = PAM_AUTHINFO_UNAVAIL;
 		goto out;
 	}
@@ -277,6 +312,17 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL,
 		    "The token's PIN is locked; it must be reset with the SO PIN.");
 		retval = PAM_PERM_DENIED;
+		goto out;
+	}
+	if ((flags & NKHSM_TOKEN_PIN_FINAL_TRY) && o->min_tries_left > 1) {
+		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "Only 1 PIN try left; "
+		    "not changing the PIN (min_tries_left=%u).", o->min_tries_left);
+		retval = PAM_PERM_DENIED;
+		goto out;
+	}
+	if (flags & NKHSM_TOKEN_PIN_PAD) {
+		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "This reader has a PIN "
+		    "pad: change the PIN with the reader's own tools.");
 		goto out;
 	}
 	if (flags & NKHSM_TOKEN_PIN_FINAL_TRY)
@@ -298,8 +344,13 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 	}
 	ol = strlen(old);
 	nl1 = strlen(new1);
-	if ((minpin > 0 && nl1 < minpin) || (maxpin > 0 && nl1 > maxpin) ||
-	    nl1 > NKHSM_PIN_MAX || ol > NKHSM_PIN_MAX) {
+	if (ol > NKHSM_PIN_MAX) {
+		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "Wrong current PIN.");
+		goto out;
+	}
+	if (maxpin == 0 || maxpin > NKHSM_PIN_MAX)
+		maxpin = NKHSM_PIN_MAX;
+	if ((minpin > 0 && nl1 < minpin) || nl1 > maxpin) {
 		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL,
 		    "The new PIN must have %u to %u characters.", minpin, maxpin);
 		goto out;
@@ -314,8 +365,9 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 	    pnk_recv(child.fd, pnk_now_ms() + o->timeout * 1000LL, &type, &body,
 	    &store, &storelen) != 0)
 		goto out;
+	pnk_escape(serial, lb, sizeof(lb));
 	if (type == R_DONE) {
-		pam_syslog(pamh, LOG_INFO, "user PIN of token %s changed", serial);
+		pam_syslog(pamh, LOG_INFO, "user PIN of token \"%s\" changed", lb);
 		retval = PAM_SUCCESS;
 	} else if (type == R_LOGIN_FAILED && nk_buf_get_u32(&body, &err) == 0) {
 		if ((int32_t)err == NKHSM_ERR_PIN_INCORRECT ||
@@ -325,8 +377,8 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 			    "The token's PIN is locked." : "Wrong current PIN.");
 			retval = PAM_PERM_DENIED;
 		}
-		pam_syslog(pamh, LOG_NOTICE, "PIN change of token %s failed: %s",
-		    serial, nkhsm_strerror((int32_t)err));
+		pam_syslog(pamh, LOG_NOTICE, "PIN change of token \"%s\" failed: %s",
+		    lb, nkhsm_strerror((int32_t)err));
 	}
  out:
 	if (old != NULL)

@@ -124,20 +124,31 @@ pnk_spawn(const char *helper, struct pnk_child *c)
 	return 0;
 }
 
+#define REAP_TRIES	200
+#define REAP_SLEEP_US	5000	/* 1 s in all */
+
 void
 pnk_reap(struct pnk_child *c)
 {
 	pid_t r;
+	int i;
 
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
 	if (c->pid <= 0)
 		return;
-	/* The helper exits by itself once done; anything else is killed. */
+	/*
+	 * The helper exits by itself once done; anything else is killed. A
+	 * process stuck in the kernel (a USB request) may not die at once:
+	 * wait a little, then leave it rather than hang the login.
+	 */
 	(void)kill(c->pid, SIGKILL);
-	do {
-		r = waitpid(c->pid, NULL, 0);
-	} while (r == -1 && errno == EINTR);
+	for (i = 0; i < REAP_TRIES; i++) {
+		r = waitpid(c->pid, NULL, WNOHANG);
+		if (r == c->pid || (r == -1 && errno != EINTR))
+			break;
+		usleep(REAP_SLEEP_US);
+	}
 	c->pid = -1;
 }

@@ -82,8 +82,12 @@ expect_grep "signature does not verify" "$T/pam.out" "copied certificate: the si
 cp "$T/goodca.crt" "$T/gwca.crt"; chmod 664 "$T/gwca.crt"
 pam_service gwca "auth required $PAM_MOD $PAM_BASE ca=$T/gwca.crt token=pkcs11:token=cn"
 pam_run gwca authenticate "$USER_PIN\n"
-expect_pam "$R_AUTH_ERR" "group-writable CA file: PAM_AUTH_ERR"
+expect_pam "$R_SERVICE_ERR" "group-writable CA file: PAM_SERVICE_ERR"
 expect_grep "refusing CA file" "$T/pam.out" "group-writable CA file: logged"
+
+pam_service noca "auth required $PAM_MOD $PAM_BASE ca=$T/missing.crt token=pkcs11:token=cn"
+pam_run noca authenticate "$USER_PIN\n"
+expect_pam "$R_SERVICE_ERR" "missing CA file: PAM_SERVICE_ERR"
 
 # authfile and ca together: a key not in the authfile may still log in by certificate.
 ssh-keygen -q -t ecdsa -N '' -f "$T/foreign" >/dev/null

@@ -23,10 +23,12 @@ expect_grep "^label=sess\$" "$rec" "record: token label"
 expect_grep "^key=$fpr\$" "$rec" "record: key fingerprint"
 expect_grep "^user=$PAM_USER\$" "$rec" "record: user"
 expect_grep "^service=s\$" "$rec" "record: service"
+expect_grep "^uid=$(id -u "$PAM_USER")\$" "$rec" "record: the user's uid"
 perm=$(stat -c '%a %U' "$rec")
 [ "$perm" = "644 root" ] && pass "record is root's, mode 644" || fail "record: $perm"
 expect_grep "^NKHSM_TOKEN_SERIAL=$serial\$" "$T/env.log" "NKHSM_TOKEN_SERIAL exported to the session"
 expect_grep "^PKCS11_LOGIN_TOKEN_NAME=sess\$" "$T/env.log" "PKCS11_LOGIN_TOKEN_NAME exported to the session"
+expect_grep "^NKHSM_KEY=$fpr\$" "$T/env.log" "NKHSM_KEY exported to the session"
 rm -f "$RUNDIR"/session-*
 
 # close_session removes the record.
