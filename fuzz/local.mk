@@ -70,3 +70,39 @@ fuzz_fuzz_sig_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_sig_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_sig_LDADD = $(FUZZ_LIBS)
 endif
+
+# pam_nkhsm's parsers: the module's sources are compiled into the target.
+FUZZ_PAM_CPP_FLAGS = $(FUZZ_CPP_FLAGS) -I$(top_srcdir)/pam_nkhsm
+
+check_PROGRAMS += fuzz/replay_pamopts fuzz/replay_authfile
+TESTS += fuzz/replay_pamopts fuzz/replay_authfile
+
+fuzz_replay_pamopts_SOURCES = fuzz/fuzz_pamopts.c pam_nkhsm/options.c \
+	fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_pamopts_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/pamopts"'
+fuzz_replay_pamopts_LDADD = $(FUZZ_LIBS)
+
+fuzz_replay_authfile_SOURCES = fuzz/fuzz_authfile.c pam_nkhsm/authfile.c \
+	fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_authfile_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/authfile"'
+fuzz_replay_authfile_LDADD = $(FUZZ_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_pamopts fuzz/fuzz_authfile
+
+fuzz_fuzz_pamopts_SOURCES = fuzz/fuzz_pamopts.c pam_nkhsm/options.c \
+	$(FUZZ_HDR)
+fuzz_fuzz_pamopts_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS)
+fuzz_fuzz_pamopts_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_pamopts_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_pamopts_LDADD = $(FUZZ_LIBS)
+
+fuzz_fuzz_authfile_SOURCES = fuzz/fuzz_authfile.c pam_nkhsm/authfile.c \
+	$(FUZZ_HDR)
+fuzz_fuzz_authfile_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS)
+fuzz_fuzz_authfile_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_authfile_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_authfile_LDADD = $(FUZZ_LIBS)
+endif

@@ -40,6 +40,9 @@ pnk_expand_path(const char *tmpl, const char *user, const char *home,
 				v = user;
 				break;
 			case 'h':
+				/* A home that is not absolute would make %h/x relative. */
+				if (home == NULL || home[0] != '/')
+					return NKHSM_ERR_INVALID_ARGUMENT;
 				v = home;
 				break;
 			case '%':

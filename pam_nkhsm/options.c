@@ -46,14 +46,16 @@ path_ok(const char *v, int allow_home)
 static int
 parse_map(const char *v, unsigned int *map)
 {
-	char buf[32], *tok, *save = NULL;
+	char buf[32], *tok, *next;
 
 	if (strlen(v) >= sizeof(buf))
 		return -1;
 	strcpy(buf, v);
 	*map = 0;
-	for (tok = strtok_r(buf, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
+	/* Split by hand: an empty item ("cn,,uid") is an error, not skipped. */
+	for (tok = buf; tok != NULL; tok = next) {
+		if ((next = strchr(tok, ',')) != NULL)
+			*next++ = '\0';
 		if (strcmp(tok, "cn") == 0)
 			*map |= PNK_MAP_CN;
 		else if (strcmp(tok, "uid") == 0)

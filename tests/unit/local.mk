@@ -23,3 +23,19 @@ tests_unit_test_err_LDADD = $(UNIT_LIBS)
 tests_unit_test_sshenc_SOURCES = tests/unit/test_sshenc.c
 tests_unit_test_sshenc_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_sshenc_LDADD = $(UNIT_LIBS)
+
+# pam_nkhsm's parsers: the module's sources are compiled into the test.
+check_PROGRAMS += tests/unit/test_pamopts tests/unit/test_authfile
+TESTS += tests/unit/test_pamopts tests/unit/test_authfile
+
+tests_unit_test_pamopts_SOURCES = tests/unit/test_pamopts.c \
+	pam_nkhsm/options.c
+tests_unit_test_pamopts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
+tests_unit_test_pamopts_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_pamopts_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_authfile_SOURCES = tests/unit/test_authfile.c \
+	pam_nkhsm/authfile.c pam_nkhsm/util.c
+tests_unit_test_authfile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
+tests_unit_test_authfile_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_authfile_LDADD = $(UNIT_LIBS)
