@@ -11,3 +11,19 @@ bench: bench/bare_sign tools/nkhsm-tool
 	top_builddir='$(abs_top_builddir)' SOFTHSM_MODULE='$(softhsm_module)' \
 	    sh '$(abs_top_srcdir)/bench/run.sh'
 .PHONY: bench
+
+# PAM login: pam_nkhsm vs pam_pkcs11 vs a bare PKCS#11 login (bench/pam.sh).
+EXTRA_PROGRAMS += bench/bare_login
+bench_bare_login_SOURCES = bench/bare_login.c
+bench_bare_login_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(P11KIT_CFLAGS)
+bench_bare_login_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes -Wno-declaration-after-statement
+bench_bare_login_LDADD = $(OPENSSL_LIBS)
+CLEANFILES += bench/bare_login
+EXTRA_DIST += bench/pam.sh
+
+bench: bench-pam
+bench-pam: bench/bare_login tools/nkhsm-tool pam_nkhsm/pam_nkhsm.la \
+    pam_nkhsm/nkhsm-pam-helper tests/p11mod/libnkfault.la
+	top_builddir='$(abs_top_builddir)' SOFTHSM_MODULE='$(softhsm_module)' \
+	    sh '$(abs_top_srcdir)/bench/pam.sh'
+.PHONY: bench-pam

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "nkhsm.h"
 #include "nk-int.h"
 #include "buf.h"
@@ -78,6 +80,7 @@ pnk_keys_free(struct pnk_keys *keys)
 		return;
 	for (i = 0; i < keys->n; i++) {
 		EVP_PKEY_free(keys->key[i].pub);
+		free(keys->key[i].blob);
 		free(keys->key[i].fp);
 	}
 	memset(keys, 0, sizeof(*keys));
@@ -169,12 +172,39 @@ skip_options(const char *p)
 	return p;
 }
 
+/* "SHA256:" and the unpadded base64 of the blob's SHA-256, as ssh-keygen -l. */
+static int
+blob_fingerprint(const uint8_t *blob, size_t len, char **fpp)
+{
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+	char *b64 = NULL;
+	int r;
+
+	*fpp = NULL;
+	if (!EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL))
+		return NKHSM_ERR_CRYPTO;
+	if ((r = nk_b64_encode(md, mdlen, 0, &b64)) != 0)
+		return r;
+	if ((*fpp = malloc(7 + strlen(b64) + 1)) == NULL) {
+		free(b64);
+		return NKHSM_ERR_NOMEM;
+	}
+	memcpy(*fpp, "SHA256:", 7);
+	memcpy(*fpp + 7, b64, strlen(b64) + 1);
+	free(b64);
+	return 0;
+}
+
 static int
 parse_line(char *line, unsigned int lineno, const char *name,
     struct pnk_keys *keys, char *errbuf, size_t errlen)
 {
-	const char *p = line, *type;
-	size_t tlen;
+	const char *p = line, *type, *b64;
+	const uint8_t *bt;
+	size_t tlen, blen, bloblen = 0, btlen;
+	uint8_t *blob = NULL;
+	struct nk_buf b;
 	EVP_PKEY *pub = NULL;
 	char *fp = NULL;
 	int r;
@@ -206,24 +236,46 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		    name, lineno);
 		return NKHSM_ERR_FORMAT;
 	}
-	if ((r = nkhsm_pubkey_from_ssh(type, &pub, NULL)) != 0) {
+	/*
+	 * Decode once and keep the blob: the fingerprint is its SHA-256 and
+	 * the helper takes it as it is (no re-encoding through OpenSSL).
+	 */
+	b64 = type + tlen;
+	while (*b64 == ' ' || *b64 == '\t')
+		b64++;
+	blen = strcspn(b64, " \t");
+	r = nk_b64_decode(b64, blen, &blob, &bloblen);
+	if (r == 0) {
+		nk_buf_from(&b, blob, bloblen);
+		if (nk_buf_get_string_direct(&b, &bt, &btlen) != 0 ||
+		    btlen != tlen || memcmp(bt, type, tlen) != 0)
+			r = NKHSM_ERR_FORMAT;
+	}
+	if (r == 0)
+		r = nkhsm_pubkey_from_ssh_blob(blob, bloblen, &pub);
+	if (r != 0) {
+		free(blob);
 		nk_errf(errbuf, errlen, "%s:%u: invalid %.*s key: %s", name,
 		    lineno, (int)tlen, type, nkhsm_strerror(r));
 		return NKHSM_ERR_FORMAT;
 	}
 	if (keys->n >= PNK_KEYS_MAX) {
 		EVP_PKEY_free(pub);
+		free(blob);
 		nk_errf(errbuf, errlen, "%s:%u: more than %d keys", name,
 		    lineno, PNK_KEYS_MAX);
 		return NKHSM_ERR_TOO_LARGE;
 	}
-	if ((r = nkhsm_pubkey_fingerprint(pub, &fp)) != 0) {
+	if ((r = blob_fingerprint(blob, bloblen, &fp)) != 0) {
 		EVP_PKEY_free(pub);
+		free(blob);
 		nk_errf(errbuf, errlen, "%s:%u: %s", name, lineno,
 		    nkhsm_strerror(r));
 		return r;
 	}
 	keys->key[keys->n].pub = pub;
+	keys->key[keys->n].blob = blob;
+	keys->key[keys->n].bloblen = bloblen;
 	keys->key[keys->n].fp = fp;
 	keys->key[keys->n].line = lineno;
 	keys->n++;

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "nkhsm.h"
 #include "nk-int.h"
 #include "buf.h"
@@ -328,6 +330,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "nkhsm-pam-helper: run by pam_nkhsm, not by hand\n");
 		return 2;
 	}
+	/* Our own process: no openssl.cnf (engines, providers) in a login path. */
+	(void)OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	memset(&st, 0, sizeof(st));
 	for (;;) {
 		if ((r = pnk_recv(fd, 0, &type, &req, &store, &storelen)) != 0)

@@ -325,8 +325,8 @@ static enum disc
 discover_once(struct ctx *c, uint8_t mode)
 {
 	struct nk_buf req, body;
-	uint8_t type, *store = NULL, *blob = NULL;
-	size_t storelen = 0, bloblen, i;
+	uint8_t type, *store = NULL;
+	size_t storelen = 0, i;
 	uint32_t idx;
 	int32_t err;
 	enum disc d = D_FAIL;
@@ -344,13 +344,10 @@ discover_once(struct ctx *c, uint8_t mode)
 	    nk_buf_put_u8(&req, mode) != 0 ||
 	    nk_buf_put_u32(&req, mode == DISCOVER_KEYS ? (uint32_t)c->keys.n : 0))
 		goto out;
-	for (i = 0; mode == DISCOVER_KEYS && i < c->keys.n; i++) {
-		if (nkhsm_pubkey_to_ssh_blob(c->keys.key[i].pub, &blob,
-		    &bloblen) != 0 || nk_buf_put_string(&req, blob, bloblen) != 0)
+	for (i = 0; mode == DISCOVER_KEYS && i < c->keys.n; i++)
+		if (nk_buf_put_string(&req, c->keys.key[i].blob,
+		    c->keys.key[i].bloblen) != 0)
 			goto out;
-		free(blob);
-		blob = NULL;
-	}
 	if (pnk_send(c->child.fd, M_DISCOVER, &req) != 0)
 		goto fail;
 	if ((r = pnk_recv(c->child.fd, pnk_now_ms() + c->o.timeout * 1000LL,
@@ -405,7 +402,6 @@ discover_once(struct ctx *c, uint8_t mode)
 	d = D_FAIL;
  out:
 	nk_freezero(store, storelen);
-	free(blob);
 	nk_buf_free(&req);
 	if (d != D_FOUND)
 		pnk_reap(&c->child);

@@ -59,6 +59,8 @@ void pnk_opts_free(struct pnk_opts *o);
 
 struct pnk_key {
 	EVP_PKEY	*pub;
+	uint8_t		*blob;		/* the SSH key blob, as the helper wants it */
+	size_t		 bloblen;
 	char		*fp;		/* SHA256:... */
 	unsigned int	 line;
 };
