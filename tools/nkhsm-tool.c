@@ -19,30 +19,14 @@
 #include <openssl/pem.h>
 
 #include "nkhsm.h"
+#include "cli.h"
 
-/* Exit codes (documented in nkhsm-tool(1)). */
-#define EX_OK		0
-#define EX_FAIL		1	/* module, I/O or other failure */
-#define EX_USAGE	2	/* bad command line, URI or configuration */
-#define EX_NOTOKEN	3	/* no token, or more than one matches */
-#define EX_NOKEY	4	/* no such key, or more than one matches */
-#define EX_PIN		5	/* incorrect PIN */
-#define EX_LOCKED	6	/* PIN locked */
-#define EX_MODULE	7	/* cannot load the PKCS#11 module */
-#define EX_BADSIG	8	/* signature does not verify */
-#define EX_EXISTS	9	/* an object with that label or id exists */
-#define EX_CANCEL	10	/* PIN entry cancelled or PIN not available */
-#define EX_FINALTRY	11	/* refused to spend the final PIN try */
 
-#define INPUT_MAX	NKHSM_MSG_MAX
 
-static const char *progname = "nkhsm-tool";
+const char *cli_progname = "nkhsm-tool";
 
 struct opts {
-	const char	*module;
-	const char	*config;
-	const char	*pin_source;
-	const char	*token;
+	struct cli_common c;
 	const char	*curve;
 	const char	*label;
 	const char	*id;
@@ -56,7 +40,6 @@ struct opts {
 	int		 json;
 	int		 ca;
 	int		 store;
-	int		 allow_final_try;
 	int		 verbose;
 };
 
@@ -101,427 +84,7 @@ usage(FILE *f)
 "\n"
 "Keys are named by RFC 7512 URIs: pkcs11:token=nk;object=user or pkcs11:id=%%01.\n"
 "PINs are never taken from the command line.\n",
-	    progname, nkhsm_default_module(), nkhsm_default_conf());
-}
-
-static void
-errx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-errx_(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* Print untrusted token strings without control characters. */
-static void
-print_safe(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
-}
-
-/* The same escaping into a buffer, for messages and prompts. */
-static const char *
-safe(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 5 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static void
-print_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void
-print_hex(FILE *f, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		fprintf(f, "%02x", p[i]);
-}
-
-static int
-exit_for(int r)
-{
-	switch (r) {
-	case 0:
-		return EX_OK;
-	case NKHSM_ERR_NO_TOKEN:
-	case NKHSM_ERR_AMBIGUOUS_TOKEN:
-	case NKHSM_ERR_DEVICE_REMOVED:
-		return EX_NOTOKEN;
-	case NKHSM_ERR_NO_KEY:
-	case NKHSM_ERR_AMBIGUOUS_KEY:
-		return EX_NOKEY;
-	case NKHSM_ERR_PIN_INCORRECT:
-	case NKHSM_ERR_PIN_LEN:
-		return EX_PIN;
-	case NKHSM_ERR_PIN_LOCKED:
-		return EX_LOCKED;
-	case NKHSM_ERR_MODULE_LOAD:
-		return EX_MODULE;
-	case NKHSM_ERR_SIGNATURE:
-		return EX_BADSIG;
-	case NKHSM_ERR_EXISTS:
-		return EX_EXISTS;
-	case NKHSM_ERR_CANCELLED:
-	case NKHSM_ERR_PIN_SOURCE:
-		return EX_CANCEL;
-	case NKHSM_ERR_URI:
-	case NKHSM_ERR_CONFIG:
-	case NKHSM_ERR_INVALID_ARGUMENT:
-		return EX_USAGE;
-	default:
-		return EX_FAIL;
-	}
-}
-
-/* The session: configuration, module, and the token the user means. */
-struct env {
-	nkhsm_conf_t	*conf;
-	nkhsm_ctx_t	*ctx;
-	nkhsm_uri_t	*uri;		/* the key/token URI given, if any */
-	nkhsm_uri_t	*tokuri;	/* --token or the configuration's */
-	nkhsm_token_t	*tok;
-	const char	*module;
-	const char	*pin_source;
-};
-
-static void
-env_free(struct env *e)
-{
-	nkhsm_token_free(&e->tok);
-	nkhsm_ctx_free(&e->ctx);
-	nkhsm_uri_free(&e->uri);
-	nkhsm_uri_free(&e->tokuri);
-	nkhsm_conf_free(&e->conf);
-}
-
-static int
-parse_uri(const char *s, nkhsm_uri_t **urip)
-{
-	const char *why = NULL;
-	int r;
-
-	if ((r = nkhsm_uri_parse(s, urip, &why)) != 0) {
-		errx_("invalid PKCS#11 URI '%s': %s", s,
-		    why != NULL ? why : nkhsm_strerror(r));
-		return EX_USAGE;
-	}
-	return 0;
-}
-
-/* Load configuration and module; URI may be NULL. */
-static int
-env_open(struct env *e, const struct opts *o, const char *uristr)
-{
-	char errbuf[512];
-	const char *tokstr;
-	int r;
-
-	memset(e, 0, sizeof(*e));
-	errbuf[0] = '\0';
-	if ((r = nkhsm_conf_load(o->config, (long)getuid(), &e->conf, errbuf,
-	    sizeof(errbuf))) != 0) {
-		errx_("%s", errbuf[0] != '\0' ? errbuf : nkhsm_strerror(r));
-		return r == NKHSM_ERR_PERMISSION || r == NKHSM_ERR_CONFIG ||
-		    r == NKHSM_ERR_IO ? EX_USAGE : exit_for(r);
-	}
-	if (uristr != NULL && (r = parse_uri(uristr, &e->uri)) != 0)
-		return r;
-	tokstr = o->token != NULL ? o->token : nkhsm_conf_token(e->conf);
-	if (tokstr != NULL && (r = parse_uri(tokstr, &e->tokuri)) != 0)
-		return r;
-	e->module = o->module;
-	if (e->module == NULL && e->uri != NULL)
-		e->module = nkhsm_uri_module_path(e->uri);
-	if (e->module == NULL)
-		e->module = nkhsm_conf_module(e->conf);
-	if (e->module == NULL)
-		e->module = nkhsm_default_module();
-	e->pin_source = o->pin_source;
-	if (e->pin_source == NULL && e->uri != NULL)
-		e->pin_source = nkhsm_uri_pin_source(e->uri);
-	if (e->pin_source == NULL)
-		e->pin_source = nkhsm_conf_pin_source(e->conf);
-	if (e->pin_source != NULL && ((strncmp(e->pin_source, "env:", 4) != 0 &&
-	    strncmp(e->pin_source, "file:", 5) != 0) ||
-	    strchr(e->pin_source, ':')[1] == '\0' ||
-	    (strncmp(e->pin_source, "file:", 5) == 0 && e->pin_source[5] != '/'))) {
-		errx_("invalid PIN source '%s' (use env:VAR or file:/absolute/path)",
-		    e->pin_source);
-		return EX_USAGE;
-	}
-	if ((r = nkhsm_ctx_open(e->module, &e->ctx)) != 0) {
-		errx_("cannot load PKCS#11 module %s", e->module);
-		return EX_MODULE;
-	}
-	return 0;
-}
-
-/* A URI names a token when it has any token attribute. */
-static int
-names_token(const nkhsm_uri_t *u)
-{
-	unsigned long slot;
-
-	return u != NULL && (nkhsm_uri_token(u) != NULL ||
-	    nkhsm_uri_serial(u) != NULL || nkhsm_uri_manufacturer(u) != NULL ||
-	    nkhsm_uri_model(u) != NULL || nkhsm_uri_has_slot_id(u, &slot));
-}
-
-static int
-env_token(struct env *e)
-{
-	const nkhsm_uri_t *sel;
-	int r;
-
-	sel = names_token(e->uri) ? e->uri : e->tokuri;
-	if ((r = nkhsm_token_find(e->ctx, sel, &e->tok)) == 0)
-		return 0;
-	if (r == NKHSM_ERR_NO_TOKEN)
-		errx_("no token found%s (module %s)", sel != NULL ?
-		    " that matches the URI" : "", e->module);
-	else if (r == NKHSM_ERR_AMBIGUOUS_TOKEN)
-		errx_("more than one token found; choose one with --token "
-		    "pkcs11:serial=... (see '%s list')", progname);
-	else
-		errx_("cannot list tokens: %s", nkhsm_strerror(r));
-	return exit_for(r);
-}
-
-static void
-describe_tries(const nkhsm_token_t *tok, FILE *f)
-{
-	unsigned int fl = nkhsm_token_flags(tok);
-
-	if (fl & NKHSM_TOKEN_PIN_LOCKED)
-		fprintf(f, "the PIN is locked");
-	else if (fl & NKHSM_TOKEN_PIN_FINAL_TRY)
-		fprintf(f, "1 try left before the PIN locks");
-	else if (fl & NKHSM_TOKEN_PIN_COUNT_LOW)
-		fprintf(f, "fewer tries left than the maximum");
-	else
-		fprintf(f, "tries left: the token's maximum");
-}
-
-static int
-env_login(struct env *e, const struct opts *o)
-{
-	unsigned int fl = nkhsm_token_flags(e->tok);
-	char *pin = NULL, prompt[160];
-	size_t pinlen = 0;
-	int r, ret;
-
-	if (fl & NKHSM_TOKEN_PIN_LOCKED) {
-		fprintf(stderr, "%s: the user PIN of token '", progname);
-		print_safe(stderr, nkhsm_token_label(e->tok));
-		fprintf(stderr, "' is locked; unblock it with the SO PIN "
-		    "(pkcs11-tool --login --login-type so --init-pin)\n");
-		return EX_LOCKED;
-	}
-	if ((fl & NKHSM_TOKEN_PIN_FINAL_TRY) && e->pin_source != NULL &&
-	    !o->allow_final_try) {
-		errx_("the token has 1 PIN try left; refusing to spend it with a "
-		    "non-interactive PIN (use --allow-final-try, or type it)");
-		return EX_FINALTRY;
-	}
-	if (fl & (NKHSM_TOKEN_PIN_FINAL_TRY | NKHSM_TOKEN_PIN_COUNT_LOW)) {
-		fprintf(stderr, "%s: warning: ", progname);
-		describe_tries(e->tok, stderr);
-		fputc('\n', stderr);
-	}
-	if ((fl & NKHSM_TOKEN_PIN_PAD) && e->pin_source == NULL) {
-		fprintf(stderr, "Enter the PIN on the reader's PIN pad.\n");
-		r = nkhsm_token_login(e->tok, NULL, 0);
-	} else {
-		char lb[80];
-
-		snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
-		    safe(nkhsm_token_label(e->tok), lb, sizeof(lb)));
-		if ((r = nkhsm_pin_read(e->pin_source, prompt, &pin,
-		    &pinlen)) != 0) {
-			if (r == NKHSM_ERR_CANCELLED)
-				errx_("cancelled");
-			else if (r == NKHSM_ERR_PIN_LEN)
-				errx_("the PIN is too long");
-			else
-				errx_("cannot read the PIN from %s: %s",
-				    e->pin_source != NULL ? e->pin_source :
-				    "the terminal", nkhsm_strerror(r));
-			return r == NKHSM_ERR_PIN_LEN ? EX_PIN : EX_CANCEL;
-		}
-		r = nkhsm_token_login(e->tok, pin, pinlen);
-		nkhsm_pin_free(pin, pinlen);
-		pin = NULL;
-	}
-	if (r == 0)
-		return 0;
-	ret = exit_for(r);
-	if (r == NKHSM_ERR_PIN_INCORRECT) {
-		fprintf(stderr, "%s: incorrect PIN for token '", progname);
-		print_safe(stderr, nkhsm_token_label(e->tok));
-		fprintf(stderr, "' (");
-		describe_tries(e->tok, stderr);
-		fprintf(stderr, ")\n");
-	} else if (r == NKHSM_ERR_PIN_LOCKED) {
-		errx_("the PIN is locked");
-	} else if (r == NKHSM_ERR_PIN_LEN) {
-		errx_("the PIN length is outside the token's limits");
-	} else
-		errx_("login failed: %s", nkhsm_strerror(r));
-	return ret;
-}
-
-static int
-env_key(struct env *e, nkhsm_key_t **keyp)
-{
-	char lb[80];
-	int r;
-
-	if ((r = nkhsm_key_find(e->tok, e->uri, keyp)) == 0)
-		return 0;
-	if (r == NKHSM_ERR_NO_KEY)
-		errx_("no such key on token '%s'",
-		    safe(nkhsm_token_label(e->tok), lb, sizeof(lb)));
-	else if (r == NKHSM_ERR_AMBIGUOUS_KEY)
-		errx_("more than one key matches; name it by id=");
-	else if (r == NKHSM_ERR_INVALID_ARGUMENT)
-		errx_("the URI must name a key with object= or id=");
-	else
-		errx_("cannot find the key: %s", nkhsm_strerror(r));
-	return r == NKHSM_ERR_INVALID_ARGUMENT ? EX_USAGE : exit_for(r);
-}
-
-/* Write a whole file or nothing: temp file in the same directory, fsync, rename. */
-static int
-write_atomic(const char *path, const void *data, size_t len, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	const uint8_t *p = data;
-	ssize_t n;
-	int fd, saved;
-
-	if (strcmp(path, "-") == 0) {
-		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
-			return -1;
-		return 0;
-	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >=
-	    sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) == -1)
-		return -1;
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fchmod(fd, mode) == -1 || fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto fail;
-	return 0;
- fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-	return -1;
-}
-
-static int
-read_all(const char *path, uint8_t **datap, size_t *lenp)
-{
-	FILE *f;
-	uint8_t *d = NULL, *nd;
-	size_t len = 0, cap = 0, n;
-	int stdin_ = path == NULL || strcmp(path, "-") == 0;
-
-	*datap = NULL;
-	*lenp = 0;
-	if (stdin_)
-		f = stdin;
-	else if ((f = fopen(path, "rb")) == NULL)
-		return -1;
-	for (;;) {
-		if (cap - len < 65536) {
-			if (cap > INPUT_MAX) {
-				errno = EFBIG;
-				goto fail;
-			}
-			cap = cap == 0 ? 65536 : cap * 2;
-			if ((nd = realloc(d, cap)) == NULL)
-				goto fail;
-			d = nd;
-		}
-		n = fread(d + len, 1, cap - len, f);
-		len += n;
-		if (n == 0) {
-			if (ferror(f))
-				goto fail;
-			break;
-		}
-	}
-	if (!stdin_)
-		fclose(f);
-	*datap = d;
-	*lenp = len;
-	return 0;
- fail:
-	free(d);
-	if (!stdin_)
-		fclose(f);
-	return -1;
+	    cli_progname, nkhsm_default_module(), nkhsm_default_conf());
 }
 
 static const char *
@@ -542,13 +105,13 @@ print_token_human(const nkhsm_token_t *t)
 	unsigned int fl = nkhsm_token_flags(t);
 
 	printf("token \"");
-	print_safe(stdout, nkhsm_token_label(t));
+	cli_print_safe(stdout, nkhsm_token_label(t));
 	printf("\"\n  serial:       ");
-	print_safe(stdout, nkhsm_token_serial(t));
+	cli_print_safe(stdout, nkhsm_token_serial(t));
 	printf("\n  manufacturer: ");
-	print_safe(stdout, nkhsm_token_manufacturer(t));
+	cli_print_safe(stdout, nkhsm_token_manufacturer(t));
 	printf("\n  model:        ");
-	print_safe(stdout, nkhsm_token_model(t));
+	cli_print_safe(stdout, nkhsm_token_model(t));
 	printf("\n  slot:         %lu\n", nkhsm_token_slot(t));
 	printf("  user PIN:     %s%s%s\n", pin_state(fl),
 	    fl & NKHSM_TOKEN_PIN_PAD ? ", PIN pad" : "",
@@ -563,13 +126,13 @@ print_token_json(const nkhsm_token_t *t)
 
 	nkhsm_token_pin_len(t, &minpin, &maxpin);
 	printf("{\"label\":");
-	print_json_str(stdout, nkhsm_token_label(t));
+	cli_print_json_str(stdout, nkhsm_token_label(t));
 	printf(",\"serial\":");
-	print_json_str(stdout, nkhsm_token_serial(t));
+	cli_print_json_str(stdout, nkhsm_token_serial(t));
 	printf(",\"manufacturer\":");
-	print_json_str(stdout, nkhsm_token_manufacturer(t));
+	cli_print_json_str(stdout, nkhsm_token_manufacturer(t));
 	printf(",\"model\":");
-	print_json_str(stdout, nkhsm_token_model(t));
+	cli_print_json_str(stdout, nkhsm_token_model(t));
 	printf(",\"slot\":%lu,\"pin\":{\"state\":\"%s\",\"count_low\":%s,"
 	    "\"final_try\":%s,\"locked\":%s,\"pin_pad\":%s,"
 	    "\"to_be_changed\":%s,\"min_len\":%zu,\"max_len\":%zu}}",
@@ -586,15 +149,15 @@ static int
 cmd_list(struct opts *o, int argc, char **argv)
 {
 	nkhsm_token_t **list = NULL;
-	struct env e;
+	struct cli_env e;
 	size_t n = 0, i;
 	int r, ret;
 
-	if ((ret = env_open(&e, o, NULL)) != 0)
+	if ((ret = cli_env_open(&e, &o->c, NULL)) != 0)
 		goto out;
 	if ((r = nkhsm_token_list(e.ctx, &list, &n)) != 0) {
-		errx_("cannot list tokens: %s", nkhsm_strerror(r));
-		ret = exit_for(r);
+		cli_errx("cannot list tokens: %s", nkhsm_strerror(r));
+		ret = cli_exit_for(r);
 		goto out;
 	}
 	if (o->json) {
@@ -614,7 +177,7 @@ cmd_list(struct opts *o, int argc, char **argv)
 	ret = EX_OK;
  out:
 	nkhsm_token_list_free(&list, n);
-	env_free(&e);
+	cli_env_free(&e);
 	return ret;
 }
 
@@ -634,18 +197,18 @@ static int
 cmd_status(struct opts *o, int argc, char **argv)
 {
 	nkhsm_key_t **keys = NULL;
-	struct env e;
+	struct cli_env e;
 	size_t nk = 0, i, idlen;
 	const uint8_t *id;
 	char *fp = NULL, *uri = NULL;
 	int r, ret;
 
-	if ((ret = env_open(&e, o, argc > 0 ? argv[0] : NULL)) != 0 ||
-	    (ret = env_token(&e)) != 0)
+	if ((ret = cli_env_open(&e, &o->c, argc > 0 ? argv[0] : NULL)) != 0 ||
+	    (ret = cli_env_token(&e)) != 0)
 		goto out;
 	if ((r = nkhsm_key_list(e.tok, &keys, &nk)) != 0) {
-		errx_("cannot list keys: %s", nkhsm_strerror(r));
-		ret = exit_for(r);
+		cli_errx("cannot list keys: %s", nkhsm_strerror(r));
+		ret = cli_exit_for(r);
 		goto out;
 	}
 	if (o->json) {
@@ -668,25 +231,25 @@ cmd_status(struct opts *o, int argc, char **argv)
 		(void)key_uri(e.tok, keys[i], &uri);
 		if (o->json) {
 			printf("%s{\"id\":\"", i > 0 ? "," : "");
-			print_hex(stdout, id, idlen);
+			cli_print_hex(stdout, id, idlen);
 			printf("\",\"label\":");
-			print_json_str(stdout, nkhsm_key_label(keys[i]));
+			cli_print_json_str(stdout, nkhsm_key_label(keys[i]));
 			printf(",\"curve\":\"%s\",\"fingerprint\":",
 			    nkhsm_curve_name(nkhsm_key_curve(keys[i])));
 			if (fp != NULL)
-				print_json_str(stdout, fp);
+				cli_print_json_str(stdout, fp);
 			else
 				printf("null");
 			printf(",\"uri\":");
-			print_json_str(stdout, uri != NULL ? uri : "");
+			cli_print_json_str(stdout, uri != NULL ? uri : "");
 			printf("}");
 		} else {
 			printf("    id ");
-			print_hex(stdout, id, idlen);
+			cli_print_hex(stdout, id, idlen);
 			printf("  %-5s  %s  \"", nkhsm_curve_name(
 			    nkhsm_key_curve(keys[i])), fp != NULL ? fp :
 			    "(no public key object)");
-			print_safe(stdout, nkhsm_key_label(keys[i]));
+			cli_print_safe(stdout, nkhsm_key_label(keys[i]));
 			printf("\"\n");
 		}
 	}
@@ -697,7 +260,7 @@ cmd_status(struct opts *o, int argc, char **argv)
 	free(fp);
 	free(uri);
 	nkhsm_key_list_free(&keys, nk);
-	env_free(&e);
+	cli_env_free(&e);
 	return ret;
 }
 
@@ -709,19 +272,19 @@ cmd_keygen(struct opts *o, int argc, char **argv)
 	uint8_t id[NKHSM_ID_MAX];
 	size_t idlen = 0, i;
 	char *line = NULL, *uri = NULL, *fp = NULL;
-	struct env e;
+	struct cli_env e;
 	char lb[80];
 	int r, ret;
 
 	memset(&e, 0, sizeof(e));
 	if (o->label == NULL || *o->label == '\0') {
-		errx_("keygen needs --label");
+		cli_errx("keygen needs --label");
 		return EX_USAGE;
 	}
 	if (o->curve != NULL && (nkhsm_curve_from_name(o->curve, &curve) != 0 ||
 	    (strcmp(o->curve, "p256") != 0 && strcmp(o->curve, "p384") != 0 &&
 	    strcmp(o->curve, "p521") != 0))) {
-		errx_("unknown curve '%s' (use p256, p384 or p521)", o->curve);
+		cli_errx("unknown curve '%s' (use p256, p384 or p521)", o->curve);
 		return EX_USAGE;
 	}
 	if (o->id != NULL) {
@@ -735,7 +298,7 @@ cmd_keygen(struct opts *o, int argc, char **argv)
 			    (h[i] >= 'A' && h[i] <= 'F')))
 				break;
 		if (i == 0 || h[i] != '\0' || i % 2 != 0 || i / 2 > sizeof(id)) {
-			errx_("--id must be an even number of hex digits "
+			cli_errx("--id must be an even number of hex digits "
 			    "(at most %zu bytes)", sizeof(id));
 			return EX_USAGE;
 		}
@@ -747,25 +310,25 @@ cmd_keygen(struct opts *o, int argc, char **argv)
 			id[idlen] = (uint8_t)v;
 		}
 	}
-	if ((ret = env_open(&e, o, NULL)) != 0 || (ret = env_token(&e)) != 0 ||
-	    (ret = env_login(&e, o)) != 0)
+	if ((ret = cli_env_open(&e, &o->c, NULL)) != 0 || (ret = cli_env_token(&e)) != 0 ||
+	    (ret = cli_env_login(&e, &o->c)) != 0)
 		goto out;
 	if (o->verbose)
 		fprintf(stderr, "generating an EC %s key on token '%s'...\n",
-		    nkhsm_curve_name(curve), safe(nkhsm_token_label(e.tok), lb,
+		    nkhsm_curve_name(curve), cli_safe(nkhsm_token_label(e.tok), lb,
 		    sizeof(lb)));
 	if ((r = nkhsm_keygen(e.tok, curve, o->label, idlen ? id : NULL, idlen,
 	    &key)) != 0) {
 		if (r == NKHSM_ERR_EXISTS)
-			errx_("token '%s' already has an object with label '%s'%s",
-			    safe(nkhsm_token_label(e.tok), lb, sizeof(lb)), o->label,
+			cli_errx("token '%s' already has an object with label '%s'%s",
+			    cli_safe(nkhsm_token_label(e.tok), lb, sizeof(lb)), o->label,
 			    idlen ? " or with that id" : "");
 		else if (r == NKHSM_ERR_UNSUPPORTED)
-			errx_("the token cannot generate %s keys",
+			cli_errx("the token cannot generate %s keys",
 			    nkhsm_curve_name(curve));
 		else
-			errx_("key generation failed: %s", nkhsm_strerror(r));
-		ret = exit_for(r);
+			cli_errx("key generation failed: %s", nkhsm_strerror(r));
+		ret = cli_exit_for(r);
 		goto out;
 	}
 	ret = EX_FAIL;
@@ -773,7 +336,7 @@ cmd_keygen(struct opts *o, int argc, char **argv)
 	    key_uri(e.tok, key, &uri) != 0 ||
 	    nkhsm_pubkey_to_ssh(nkhsm_key_pubkey(key), o->label, &line) != 0 ||
 	    nkhsm_pubkey_fingerprint(nkhsm_key_pubkey(key), &fp) != 0) {
-		errx_("the key was generated but its public key cannot be read");
+		cli_errx("the key was generated but its public key cannot be read");
 		goto out;
 	}
 	printf("generated %s key\n  uri:         %s\n  fingerprint: %s\n"
@@ -784,7 +347,7 @@ cmd_keygen(struct opts *o, int argc, char **argv)
 	free(uri);
 	free(fp);
 	nkhsm_key_free(&key);
-	env_free(&e);
+	cli_env_free(&e);
 	return ret;
 }
 
@@ -794,20 +357,20 @@ cmd_pubkey(struct opts *o, int argc, char **argv)
 	const char *fmt = o->format != NULL ? o->format : "ssh";
 	nkhsm_key_t *key = NULL;
 	char *out = NULL;
-	struct env e;
+	struct cli_env e;
 	int r, ret;
 
 	memset(&e, 0, sizeof(e));
 	if (strcmp(fmt, "ssh") != 0 && strcmp(fmt, "pem") != 0 &&
 	    strcmp(fmt, "fingerprint") != 0) {
-		errx_("unknown --format '%s' (use ssh, pem or fingerprint)", fmt);
+		cli_errx("unknown --format '%s' (use ssh, pem or fingerprint)", fmt);
 		return EX_USAGE;
 	}
-	if ((ret = env_open(&e, o, argv[0])) != 0 || (ret = env_token(&e)) != 0 ||
-	    (ret = env_key(&e, &key)) != 0)
+	if ((ret = cli_env_open(&e, &o->c, argv[0])) != 0 || (ret = cli_env_token(&e)) != 0 ||
+	    (ret = cli_env_key(&e, &key)) != 0)
 		goto out;
 	if (nkhsm_key_pubkey(key) == NULL) {
-		errx_("the token holds no public key or certificate for this key");
+		cli_errx("the token holds no public key or certificate for this key");
 		ret = EX_NOKEY;
 		goto out;
 	}
@@ -819,8 +382,8 @@ cmd_pubkey(struct opts *o, int argc, char **argv)
 	else
 		r = nkhsm_pubkey_fingerprint(nkhsm_key_pubkey(key), &out);
 	if (r != 0) {
-		errx_("cannot encode the public key: %s", nkhsm_strerror(r));
-		ret = exit_for(r);
+		cli_errx("cannot encode the public key: %s", nkhsm_strerror(r));
+		ret = cli_exit_for(r);
 		goto out;
 	}
 	if (o->output != NULL) {
@@ -835,8 +398,8 @@ cmd_pubkey(struct opts *o, int argc, char **argv)
 		memcpy(t, out, len);
 		if (nl)
 			t[len++] = '\n';
-		if (write_atomic(o->output, t, len, 0644) != 0) {
-			errx_("cannot write %s: %s", o->output, strerror(errno));
+		if (cli_write_atomic(o->output, t, len, 0644) != 0) {
+			cli_errx("cannot write %s: %s", o->output, strerror(errno));
 			free(t);
 			ret = EX_FAIL;
 			goto out;
@@ -849,7 +412,7 @@ cmd_pubkey(struct opts *o, int argc, char **argv)
  out:
 	free(out);
 	nkhsm_key_free(&key);
-	env_free(&e);
+	cli_env_free(&e);
 	return ret;
 }
 
@@ -862,40 +425,40 @@ cmd_selfsign(struct opts *o, int argc, char **argv)
 	BIO *bio = NULL;
 	char *pem, *end;
 	long pemlen, days;
-	struct env e;
+	struct cli_env e;
 	int r, ret;
 
 	memset(&e, 0, sizeof(e));
 	if (o->subject == NULL || o->days == NULL || o->output == NULL) {
-		errx_("selfsign needs --subject, --days and -o FILE");
+		cli_errx("selfsign needs --subject, --days and -o FILE");
 		return EX_USAGE;
 	}
 	errno = 0;
 	days = strtol(o->days, &end, 10);
 	if (errno != 0 || *end != '\0' || days < 1 || days > 36500) {
-		errx_("--days must be a number from 1 to 36500");
+		cli_errx("--days must be a number from 1 to 36500");
 		return EX_USAGE;
 	}
 	if (nkhsm_name_parse(o->subject, &name) != 0) {
-		errx_("invalid --subject '%s' (use CN=name,O=org or /CN=name/O=org)",
+		cli_errx("invalid --subject '%s' (use CN=name,O=org or /CN=name/O=org)",
 		    o->subject);
 		return EX_USAGE;
 	}
 	X509_NAME_free(name);
-	if ((ret = env_open(&e, o, argv[0])) != 0 || (ret = env_token(&e)) != 0 ||
-	    (ret = env_key(&e, &key)) != 0)
+	if ((ret = cli_env_open(&e, &o->c, argv[0])) != 0 || (ret = cli_env_token(&e)) != 0 ||
+	    (ret = cli_env_key(&e, &key)) != 0)
 		goto out;
 	if (nkhsm_key_pubkey(key) == NULL) {
-		errx_("the token holds no public key for this key");
+		cli_errx("the token holds no public key for this key");
 		ret = EX_NOKEY;
 		goto out;
 	}
-	if ((ret = env_login(&e, o)) != 0)
+	if ((ret = cli_env_login(&e, &o->c)) != 0)
 		goto out;
 	if ((r = nkhsm_selfsign(key, o->subject, (unsigned int)days,
 	    o->ca ? NKHSM_SELFSIGN_CA : 0, &cert)) != 0) {
-		errx_("cannot make the certificate: %s", nkhsm_strerror(r));
-		ret = exit_for(r);
+		cli_errx("cannot make the certificate: %s", nkhsm_strerror(r));
+		ret = cli_exit_for(r);
 		goto out;
 	}
 	ret = EX_FAIL;
@@ -903,18 +466,18 @@ cmd_selfsign(struct opts *o, int argc, char **argv)
 	    !PEM_write_bio_X509(bio, cert) ||
 	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0)
 		goto out;
-	if (write_atomic(o->output, pem, (size_t)pemlen, 0644) != 0) {
-		errx_("cannot write %s: %s", o->output, strerror(errno));
+	if (cli_write_atomic(o->output, pem, (size_t)pemlen, 0644) != 0) {
+		cli_errx("cannot write %s: %s", o->output, strerror(errno));
 		goto out;
 	}
 	if (o->store && (r = nkhsm_token_store_cert(key, cert)) != 0) {
 		if (r == NKHSM_ERR_EXISTS)
-			errx_("the token already holds a certificate for this key; "
+			cli_errx("the token already holds a certificate for this key; "
 			    "%s was written, the token was not changed", o->output);
 		else
-			errx_("cannot store the certificate on the token: %s "
+			cli_errx("cannot store the certificate on the token: %s "
 			    "(%s was written)", nkhsm_strerror(r), o->output);
-		ret = exit_for(r);
+		ret = cli_exit_for(r);
 		goto out;
 	}
 	if (o->verbose || strcmp(o->output, "-") != 0)
@@ -925,7 +488,7 @@ cmd_selfsign(struct opts *o, int argc, char **argv)
 	BIO_free(bio);
 	X509_free(cert);
 	nkhsm_key_free(&key);
-	env_free(&e);
+	cli_env_free(&e);
 	return ret;
 }
 
@@ -939,7 +502,7 @@ sigfmt(const char *s, nkhsm_sigfmt_t *fmt)
 	else if (strcmp(s, "ssh") == 0)
 		*fmt = NKHSM_SIG_SSH;
 	else {
-		errx_("unknown --format '%s' (use der, raw or ssh)", s);
+		cli_errx("unknown --format '%s' (use der, raw or ssh)", s);
 		return EX_USAGE;
 	}
 	return 0;
@@ -952,35 +515,35 @@ cmd_sign(struct opts *o, int argc, char **argv)
 	nkhsm_sigfmt_t fmt;
 	uint8_t *msg = NULL, *sig = NULL;
 	size_t len = 0, siglen = 0;
-	struct env e;
+	struct cli_env e;
 	int r, ret;
 
 	memset(&e, 0, sizeof(e));
 	if ((ret = sigfmt(o->format, &fmt)) != 0)
 		return ret;
-	if (read_all(o->input, &msg, &len) != 0) {
-		errx_("cannot read %s: %s", o->input ? o->input : "standard input",
+	if (cli_read_all(o->input, &msg, &len) != 0) {
+		cli_errx("cannot read %s: %s", o->input ? o->input : "standard input",
 		    strerror(errno));
 		return EX_FAIL;
 	}
-	if ((ret = env_open(&e, o, argv[0])) != 0 || (ret = env_token(&e)) != 0 ||
-	    (ret = env_key(&e, &key)) != 0 || (ret = env_login(&e, o)) != 0)
+	if ((ret = cli_env_open(&e, &o->c, argv[0])) != 0 || (ret = cli_env_token(&e)) != 0 ||
+	    (ret = cli_env_key(&e, &key)) != 0 || (ret = cli_env_login(&e, &o->c)) != 0)
 		goto out;
 	if ((r = nkhsm_key_sign(key, msg, len, fmt, &sig, &siglen)) != 0) {
-		errx_("signing failed: %s", nkhsm_strerror(r));
-		ret = exit_for(r);
+		cli_errx("signing failed: %s", nkhsm_strerror(r));
+		ret = cli_exit_for(r);
 		goto out;
 	}
 	/* Never hand out a signature the public key does not accept. */
 	if (nkhsm_key_pubkey(key) != NULL && (r = nkhsm_verify(
 	    nkhsm_key_pubkey(key), msg, len, fmt, sig, siglen)) != 0) {
-		errx_("the token returned a signature that does not verify");
+		cli_errx("the token returned a signature that does not verify");
 		ret = EX_BADSIG;
 		goto out;
 	}
-	if (write_atomic(o->output != NULL ? o->output : "-", sig, siglen,
+	if (cli_write_atomic(o->output != NULL ? o->output : "-", sig, siglen,
 	    0644) != 0) {
-		errx_("cannot write %s: %s", o->output ? o->output : "output",
+		cli_errx("cannot write %s: %s", o->output ? o->output : "output",
 		    strerror(errno));
 		ret = EX_FAIL;
 		goto out;
@@ -990,7 +553,7 @@ cmd_sign(struct opts *o, int argc, char **argv)
 	free(msg);
 	free(sig);
 	nkhsm_key_free(&key);
-	env_free(&e);
+	cli_env_free(&e);
 	return ret;
 }
 
@@ -1004,7 +567,7 @@ load_pubkey_file(const char *path, EVP_PKEY **pubp)
 	int r = -1;
 
 	*pubp = NULL;
-	if (read_all(path, &d, &len) != 0)
+	if (cli_read_all(path, &d, &len) != 0)
 		return -1;
 	if (len > 0 && len < 64 * 1024 && (s = realloc(d, len + 1)) != NULL) {
 		d = (uint8_t *)s;
@@ -1030,7 +593,7 @@ cmd_verify(struct opts *o, int argc, char **argv)
 	nkhsm_sigfmt_t fmt;
 	uint8_t *msg = NULL, *sig = NULL;
 	size_t len = 0, siglen = 0;
-	struct env e;
+	struct cli_env e;
 	int r, ret;
 
 	memset(&e, 0, sizeof(e));
@@ -1038,32 +601,32 @@ cmd_verify(struct opts *o, int argc, char **argv)
 		return ret;
 	if (o->input == NULL || o->signature == NULL ||
 	    (argc == 0) == (o->pubkey == NULL)) {
-		errx_("verify needs -i FILE, --signature FILE, and a key URI or "
+		cli_errx("verify needs -i FILE, --signature FILE, and a key URI or "
 		    "--pubkey FILE");
 		return EX_USAGE;
 	}
 	if (strcmp(o->input, "-") == 0 && strcmp(o->signature, "-") == 0) {
-		errx_("-i and --signature cannot both be standard input");
+		cli_errx("-i and --signature cannot both be standard input");
 		return EX_USAGE;
 	}
-	if (read_all(o->input, &msg, &len) != 0 ||
-	    read_all(o->signature, &sig, &siglen) != 0) {
-		errx_("cannot read the input or signature: %s", strerror(errno));
+	if (cli_read_all(o->input, &msg, &len) != 0 ||
+	    cli_read_all(o->signature, &sig, &siglen) != 0) {
+		cli_errx("cannot read the input or signature: %s", strerror(errno));
 		ret = EX_FAIL;
 		goto out;
 	}
 	if (o->pubkey != NULL) {
 		if (load_pubkey_file(o->pubkey, &pub) != 0) {
-			errx_("%s: not a PEM or OpenSSH EC public key", o->pubkey);
+			cli_errx("%s: not a PEM or OpenSSH EC public key", o->pubkey);
 			ret = EX_USAGE;
 			goto out;
 		}
 	} else {
-		if ((ret = env_open(&e, o, argv[0])) != 0 ||
-		    (ret = env_token(&e)) != 0 || (ret = env_key(&e, &key)) != 0)
+		if ((ret = cli_env_open(&e, &o->c, argv[0])) != 0 ||
+		    (ret = cli_env_token(&e)) != 0 || (ret = cli_env_key(&e, &key)) != 0)
 			goto out;
 		if (nkhsm_key_pubkey(key) == NULL) {
-			errx_("the token holds no public key for this key");
+			cli_errx("the token holds no public key for this key");
 			ret = EX_NOKEY;
 			goto out;
 		}
@@ -1074,8 +637,8 @@ cmd_verify(struct opts *o, int argc, char **argv)
 		if (r == NKHSM_ERR_SIGNATURE)
 			printf("signature: BAD\n");
 		else
-			errx_("cannot verify: %s", nkhsm_strerror(r));
-		ret = exit_for(r);
+			cli_errx("cannot verify: %s", nkhsm_strerror(r));
+		ret = cli_exit_for(r);
 		goto out;
 	}
 	printf("signature: good\n");
@@ -1085,7 +648,7 @@ cmd_verify(struct opts *o, int argc, char **argv)
 	free(msg);
 	free(sig);
 	nkhsm_key_free(&key);
-	env_free(&e);
+	cli_env_free(&e);
 	return ret;
 }
 
@@ -1163,10 +726,10 @@ main(int argc, char **argv)
 		if (name != NULL && nseen < sizeof(seen) / sizeof(seen[0]))
 			seen[nseen++] = name;
 		switch (ch) {
-		case 'M': o.module = optarg; break;
-		case 'C': o.config = optarg; break;
-		case 'P': o.pin_source = optarg; break;
-		case 'T': o.token = optarg; break;
+		case 'M': o.c.module = optarg; break;
+		case 'C': o.c.config = optarg; break;
+		case 'P': o.c.pin_source = optarg; break;
+		case 'T': o.c.token = optarg; break;
 		case 'c': o.curve = optarg; break;
 		case 'l': o.label = optarg; break;
 		case 'd': o.id = optarg; break;
@@ -1180,7 +743,7 @@ main(int argc, char **argv)
 		case 'g': o.signature = optarg; break;
 		case 'k': o.pubkey = optarg; break;
 		case 'j': o.json = 1; break;
-		case 'F': o.allow_final_try = 1; break;
+		case 'F': o.c.allow_final_try = 1; break;
 		case 'v': o.verbose = 1; break;
 		case 'h':
 			usage(stdout);
@@ -1189,21 +752,21 @@ main(int argc, char **argv)
 			printf("nkhsm-tool %s\n", nkhsm_version());
 			return EX_OK;
 		case 'X':
-			errx_("PINs are not accepted on the command line; use "
+			cli_errx("PINs are not accepted on the command line; use "
 			    "--pin-source env:VAR or file:PATH, or type it when asked");
 			return EX_USAGE;
 		case ':':
 			if (optopt != 0)
-				errx_("option '-%c' needs an argument", optopt);
+				cli_errx("option '-%c' needs an argument", optopt);
 			else
-				errx_("option '%s' needs an argument",
+				cli_errx("option '%s' needs an argument",
 				    argv[optind - 1]);
 			return EX_USAGE;
 		default:
 			if (optopt != 0)
-				errx_("unknown option '-%c' (see --help)", optopt);
+				cli_errx("unknown option '-%c' (see --help)", optopt);
 			else
-				errx_("unknown option '%s' (see --help)",
+				cli_errx("unknown option '%s' (see --help)",
 				    argv[optind - 1]);
 			return EX_USAGE;
 		}
@@ -1216,19 +779,19 @@ main(int argc, char **argv)
 		if (strcmp(cmd->name, argv[optind]) == 0)
 			break;
 	if (cmd->name == NULL) {
-		errx_("unknown command '%s' (see --help)", argv[optind]);
+		cli_errx("unknown command '%s' (see --help)", argv[optind]);
 		return EX_USAGE;
 	}
 	for (i = 0; i < nseen; i++) {
 		if (!accepts(cmd, seen[i])) {
-			errx_("%s does not take --%s", cmd->name, seen[i]);
+			cli_errx("%s does not take --%s", cmd->name, seen[i]);
 			return EX_USAGE;
 		}
 	}
 	argc -= optind + 1;
 	argv += optind + 1;
 	if (argc < cmd->minargs || argc > cmd->maxargs) {
-		errx_("%s takes %s", cmd->name, cmd->maxargs == 0 ?
+		cli_errx("%s takes %s", cmd->name, cmd->maxargs == 0 ?
 		    "no arguments" : cmd->minargs == 0 ? "at most one URI" :
 		    "one URI");
 		return EX_USAGE;
