@@ -16,8 +16,7 @@
 
 #define INPUT_MAX	NKHSM_MSG_MAX
 
-void
-cli_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *cli_progname = "nkhsm";
 
 void
 cli_errx(const char *fmt, ...)

@@ -23,7 +23,6 @@
 
 
 
-const char *cli_progname = "nkhsm-tool";
 
 struct opts {
 	struct cli_common c;
@@ -715,6 +714,7 @@ main(int argc, char **argv)
 	size_t nseen = 0, i;
 	int ch, idx;
 
+	cli_progname = "nkhsm-tool";
 	memset(&o, 0, sizeof(o));
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":i:o:vhV", longopts, &idx)) != -1) {

@@ -1,0 +1,621 @@
+/*
+ * ledger.c - every issuance and revocation, in SQLite, with an append-only
+ * hash-chained log: each log entry's hash covers the previous entry's hash
+ * and its own text, and meta.log_head holds the latest. A deleted or edited
+ * entry breaks the chain or disagrees with the certificates it describes.
+ *
+ * Each issuance is one transaction (the certificate row, its log entry and
+ * the new head), committed before the certificate file is written, so a
+ * certificate on disk is always in the ledger whatever kills the process.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "nkhsm.h"
+#include "nk-int.h"
+#include "ledger.h"
+
+#define BUSY_MS		30000
+#define GENESIS		"0000000000000000000000000000000000000000000000000000000000000000"
+#define ENTRY_MAX	8192
+
+struct sc_ledger {
+	sqlite3	*db;
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"CREATE TABLE IF NOT EXISTS meta("
+	"  k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS certs("
+	"  family TEXT NOT NULL CHECK(family IN ('ssh','x509')),"
+	"  serial TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  principals TEXT NOT NULL,"
+	"  valid_after INTEGER NOT NULL,"	/* uint64 stored as int64 bits */
+	"  valid_before INTEGER NOT NULL,"
+	"  subject_fp TEXT NOT NULL,"
+	"  subject_key TEXT NOT NULL,"
+	"  issued_at INTEGER NOT NULL,"
+	"  cert BLOB NOT NULL,"
+	"  log_seq INTEGER NOT NULL,"
+	"  revoked_at INTEGER,"
+	"  reason TEXT,"
+	"  UNIQUE(family, serial));"		/* never two certificates per serial */
+	"CREATE TABLE IF NOT EXISTS revocations("
+	"  what TEXT NOT NULL CHECK(what IN ('key_id','key')),"
+	"  value TEXT NOT NULL,"
+	"  subject_key TEXT,"
+	"  at INTEGER NOT NULL,"
+	"  reason TEXT,"
+	"  UNIQUE(what, value));"
+	"CREATE TABLE IF NOT EXISTS log("
+	"  seq INTEGER PRIMARY KEY,"
+	"  entry TEXT NOT NULL,"
+	"  prev TEXT NOT NULL,"
+	"  hash TEXT NOT NULL);";
+
+static int
+dberr(struct sc_ledger *l, char *errbuf, size_t errlen, const char *what)
+{
+	nk_errf(errbuf, errlen, "ledger: %s: %s", what, sqlite3_errmsg(l->db));
+	return NKHSM_ERR_IO;
+}
+
+int
+sc_ledger_open(const char *dir, int create, struct sc_ledger **lp,
+    char *errbuf, size_t errlen)
+{
+	struct sc_ledger *l;
+	char path[4096];
+	struct stat st;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
+	    SQLITE_OPEN_FULLMUTEX;
+
+	*lp = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, LEDGER_FILE) >=
+	    sizeof(path))
+		return NKHSM_ERR_TOO_LARGE;
+	if (!create && stat(path, &st) == -1) {
+		nk_errf(errbuf, errlen, "%s: %s (run nkhsm-sshca init first)",
+		    path, strerror(errno));
+		return NKHSM_ERR_IO;
+	}
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NKHSM_ERR_NOMEM;
+	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
+		nk_errf(errbuf, errlen, "%s: %s", path, l->db != NULL ?
+		    sqlite3_errmsg(l->db) : "cannot open");
+		sc_ledger_close(&l);
+		return NKHSM_ERR_IO;
+	}
+	sqlite3_busy_timeout(l->db, BUSY_MS);
+	if (sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(l->db, "PRAGMA synchronous=FULL;", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		dberr(l, errbuf, errlen, "schema");
+		sc_ledger_close(&l);
+		return NKHSM_ERR_IO;
+	}
+	*lp = l;
+	return 0;
+}
+
+void
+sc_ledger_close(struct sc_ledger **lp)
+{
+	if (lp == NULL || *lp == NULL)
+		return;
+	if ((*lp)->db != NULL)
+		sqlite3_close_v2((*lp)->db);
+	free(*lp);
+	*lp = NULL;
+}
+
+static int
+exec(struct sc_ledger *l, const char *sql)
+{
+	return sqlite3_exec(l->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	    NKHSM_ERR_IO;
+}
+
+int
+sc_ledger_meta_get(struct sc_ledger *l, const char *k, char **vp)
+{
+	sqlite3_stmt *st = NULL;
+	int r = NKHSM_ERR_IO, rc;
+
+	*vp = NULL;
+	if (sqlite3_prepare_v2(l->db, "SELECT v FROM meta WHERE k=?1", -1, &st,
+	    NULL) != SQLITE_OK)
+		return NKHSM_ERR_IO;
+	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = (*vp = strdup((const char *)sqlite3_column_text(st, 0))) ==
+		    NULL ? NKHSM_ERR_NOMEM : 0;
+	} else if (rc == SQLITE_DONE)
+		r = NKHSM_ERR_NO_KEY;	/* no such key */
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+sc_ledger_meta_set(struct sc_ledger *l, const char *k, const char *v)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO meta(k,v) VALUES(?1,?2) "
+	    "ON CONFLICT(k) DO UPDATE SET v=excluded.v", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return NKHSM_ERR_IO;
+	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
+	r = sqlite3_step(st) == SQLITE_DONE ? 0 : NKHSM_ERR_IO;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+sc_ledger_counter(struct sc_ledger *l, const char *k, uint64_t *vp)
+{
+	char *v = NULL, buf[32];
+	unsigned long long n = 0;
+	int r;
+
+	if (exec(l, "BEGIN IMMEDIATE") != 0)
+		return NKHSM_ERR_IO;
+	r = sc_ledger_meta_get(l, k, &v);
+	if (r == 0)
+		n = strtoull(v, NULL, 10);
+	else if (r != NKHSM_ERR_NO_KEY)
+		goto fail;
+	free(v);
+	snprintf(buf, sizeof(buf), "%llu", n + 1);
+	if ((r = sc_ledger_meta_set(l, k, buf)) != 0 || exec(l, "COMMIT") != 0)
+		goto fail;
+	*vp = n + 1;
+	return 0;
+ fail:
+	(void)exec(l, "ROLLBACK");
+	return NKHSM_ERR_IO;
+}
+
+static void
+hash_entry(const char *prev, const char *entry, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t md[32];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx;
+
+	memset(md, 0, sizeof(md));
+	if ((ctx = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(ctx, prev, strlen(prev)) &&
+	    EVP_DigestUpdate(ctx, "\n", 1) &&
+	    EVP_DigestUpdate(ctx, entry, strlen(entry)))
+		(void)EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* Log text: key=value pairs; values percent-escaped so entries are one line. */
+static void
+put_kv(char *buf, size_t len, const char *k, const char *v)
+{
+	size_t o = strlen(buf);
+
+	if (o + strlen(k) + 3 >= len)
+		return;
+	o += (size_t)snprintf(buf + o, len - o, "%s%s=", o > 0 ? " " : "", k);
+	for (; v != NULL && *v != '\0' && o + 4 < len; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c <= 0x20 || c >= 0x7f || c == '%' || c == '=')
+			o += (size_t)snprintf(buf + o, len - o, "%%%02X", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+}
+
+static void
+cert_digest(const uint8_t *cert, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t md[32];
+	unsigned int mdlen = 0, i;
+
+	memset(md, 0, sizeof(md));
+	(void)EVP_Digest(cert, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* Append a log entry inside the caller's transaction; returns its seq. */
+static int
+log_append(struct sc_ledger *l, const char *entry, long long *seqp, char *head)
+{
+	sqlite3_stmt *st = NULL;
+	char prev[LOG_HASH_HEX], hash[LOG_HASH_HEX], seqbuf[32];
+	long long seq = 1;
+	int r = NKHSM_ERR_IO;
+
+	strcpy(prev, GENESIS);
+	if (sqlite3_prepare_v2(l->db, "SELECT seq, hash FROM log ORDER BY seq "
+	    "DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return NKHSM_ERR_IO;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(st, 0) + 1;
+		snprintf(prev, sizeof(prev), "%s", sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	{
+		char full[ENTRY_MAX + 64];
+
+		snprintf(full, sizeof(full), "seq=%lld %s", seq, entry);
+		hash_entry(prev, full, hash);
+		if (sqlite3_prepare_v2(l->db, "INSERT INTO log(seq,entry,prev,hash) "
+		    "VALUES(?1,?2,?3,?4)", -1, &st, NULL) != SQLITE_OK)
+			return NKHSM_ERR_IO;
+		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_bind_text(st, 2, full, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, prev, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+	}
+	snprintf(seqbuf, sizeof(seqbuf), "%lld", seq);
+	if (sc_ledger_meta_set(l, "log_head", hash) != 0 ||
+	    sc_ledger_meta_set(l, "log_count", seqbuf) != 0)
+		goto out;
+	*seqp = seq;
+	if (head != NULL)
+		memcpy(head, hash, LOG_HASH_HEX);
+	r = 0;
+ out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+sc_ledger_issue(struct sc_ledger *l, const struct sc_entry *e, char *head,
+    char *errbuf, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	char entry[ENTRY_MAX], num[32], dig[LOG_HASH_HEX];
+	long long seq = 0;
+	int rc, r = NKHSM_ERR_IO;
+
+	if (exec(l, "BEGIN IMMEDIATE") != 0)
+		return dberr(l, errbuf, errlen, "begin");
+	entry[0] = '\0';
+	put_kv(entry, sizeof(entry), "event", "issue");
+	put_kv(entry, sizeof(entry), "time", (snprintf(num, sizeof(num), "%lld",
+	    (long long)time(NULL)), num));
+	put_kv(entry, sizeof(entry), "kind", e->kind);
+	put_kv(entry, sizeof(entry), "serial", e->serial);
+	put_kv(entry, sizeof(entry), "key_id", e->key_id);
+	put_kv(entry, sizeof(entry), "principals", e->principals);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)e->valid_after);
+	put_kv(entry, sizeof(entry), "valid_after", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)e->valid_before);
+	put_kv(entry, sizeof(entry), "valid_before", num);
+	put_kv(entry, sizeof(entry), "subject", e->subject_fp);
+	cert_digest(e->cert, e->certlen, dig);
+	put_kv(entry, sizeof(entry), "cert_sha256", dig);
+	if ((r = log_append(l, entry, &seq, head)) != 0) {
+		dberr(l, errbuf, errlen, "log");
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO certs(family,serial,kind,"
+	    "key_id,principals,valid_after,valid_before,subject_fp,subject_key,"
+	    "issued_at,cert,log_seq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+	    "?12)", -1, &st, NULL) != SQLITE_OK) {
+		r = dberr(l, errbuf, errlen, "prepare");
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, e->family, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, e->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->principals, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)e->valid_after);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)e->valid_before);
+	sqlite3_bind_text(st, 8, e->subject_fp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, e->subject_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)time(NULL));
+	sqlite3_bind_blob(st, 11, e->cert, (int)e->certlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, seq);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		r = NKHSM_ERR_EXISTS;	/* the serial is taken */
+		goto fail;
+	}
+	if (rc != SQLITE_DONE) {
+		r = dberr(l, errbuf, errlen, "insert");
+		goto fail;
+	}
+	if (exec(l, "COMMIT") != 0) {
+		r = dberr(l, errbuf, errlen, "commit");
+		goto fail;
+	}
+	return 0;
+ fail:
+	(void)exec(l, "ROLLBACK");
+	return r;
+}
+
+int
+sc_ledger_revoke(struct sc_ledger *l, const char *what, const char *value,
+    const char *subject_key, const char *reason, unsigned int *countp,
+    char *head, char *errbuf, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	const char *sql;
+	char entry[ENTRY_MAX], num[32];
+	long long seq;
+	int r = NKHSM_ERR_IO, n;
+
+	*countp = 0;
+	if (exec(l, "BEGIN IMMEDIATE") != 0)
+		return dberr(l, errbuf, errlen, "begin");
+	if (strcmp(what, "ssh") == 0 || strcmp(what, "x509") == 0)
+		sql = "UPDATE certs SET revoked_at=?3, reason=?4 WHERE family=?1 "
+		    "AND serial=?2 AND revoked_at IS NULL";
+	else if (strcmp(what, "key_id") == 0)
+		sql = "UPDATE certs SET revoked_at=?3, reason=?4 WHERE family='ssh' "
+		    "AND key_id=?2 AND revoked_at IS NULL AND ?1=?1";
+	else if (strcmp(what, "key") == 0)
+		sql = "UPDATE certs SET revoked_at=?3, reason=?4 WHERE "
+		    "subject_fp=?2 AND revoked_at IS NULL AND ?1=?1";
+	else {
+		r = NKHSM_ERR_INVALID_ARGUMENT;
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		r = dberr(l, errbuf, errlen, "prepare");
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, what, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(st, 4, reason != NULL ? reason : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		r = dberr(l, errbuf, errlen, "update");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	n = sqlite3_changes(l->db);
+	/* Key ids and keys are revoked for the future too, in the KRL. */
+	if (strcmp(what, "key_id") == 0 || strcmp(what, "key") == 0) {
+		if (sqlite3_prepare_v2(l->db, "INSERT OR IGNORE INTO revocations("
+		    "what,value,subject_key,at,reason) VALUES(?1,?2,?3,?4,?5)", -1,
+		    &st, NULL) != SQLITE_OK) {
+			r = dberr(l, errbuf, errlen, "prepare");
+			goto fail;
+		}
+		sqlite3_bind_text(st, 1, what, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, subject_key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+		sqlite3_bind_text(st, 5, reason != NULL ? reason : "", -1,
+		    SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			r = dberr(l, errbuf, errlen, "insert");
+			goto fail;
+		}
+		sqlite3_finalize(st);
+		n += sqlite3_changes(l->db);
+	} else if (n == 0) {
+		nk_errf(errbuf, errlen, "no unrevoked %s certificate with serial %s",
+		    what, value);
+		r = NKHSM_ERR_NO_KEY;
+		goto fail;
+	}
+	entry[0] = '\0';
+	put_kv(entry, sizeof(entry), "event", "revoke");
+	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
+	put_kv(entry, sizeof(entry), "time", num);
+	put_kv(entry, sizeof(entry), "what", what);
+	put_kv(entry, sizeof(entry), "value", value);
+	put_kv(entry, sizeof(entry), "reason", reason);
+	if ((r = log_append(l, entry, &seq, head)) != 0) {
+		dberr(l, errbuf, errlen, "log");
+		goto fail;
+	}
+	if (exec(l, "COMMIT") != 0) {
+		r = dberr(l, errbuf, errlen, "commit");
+		goto fail;
+	}
+	*countp = (unsigned int)n;
+	return 0;
+ fail:
+	(void)exec(l, "ROLLBACK");
+	return r;
+}
+
+int
+sc_ledger_each(struct sc_ledger *l, int (*fn)(const struct sc_row *, void *),
+    void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	struct sc_row row;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT family,kind,serial,key_id,"
+	    "principals,valid_after,valid_before,issued_at,subject_fp,subject_key,"
+	    "cert,revoked_at,reason FROM certs ORDER BY issued_at, rowid", -1, &st,
+	    NULL) != SQLITE_OK)
+		return NKHSM_ERR_IO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		row.family = (const char *)sqlite3_column_text(st, 0);
+		row.kind = (const char *)sqlite3_column_text(st, 1);
+		row.serial = (const char *)sqlite3_column_text(st, 2);
+		row.key_id = (const char *)sqlite3_column_text(st, 3);
+		row.principals = (const char *)sqlite3_column_text(st, 4);
+		row.valid_after = (uint64_t)sqlite3_column_int64(st, 5);
+		row.valid_before = (uint64_t)sqlite3_column_int64(st, 6);
+		row.issued_at = (uint64_t)sqlite3_column_int64(st, 7);
+		row.subject_fp = (const char *)sqlite3_column_text(st, 8);
+		row.subject_key = (const char *)sqlite3_column_text(st, 9);
+		row.cert = sqlite3_column_blob(st, 10);
+		row.certlen = (size_t)sqlite3_column_bytes(st, 10);
+		row.revoked = sqlite3_column_type(st, 11) != SQLITE_NULL;
+		row.revoked_at = (uint64_t)sqlite3_column_int64(st, 11);
+		row.reason = (const char *)sqlite3_column_text(st, 12);
+		if ((r = fn(&row, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = NKHSM_ERR_IO;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+sc_ledger_each_revocation(struct sc_ledger *l,
+    int (*fn)(const char *, const char *, const char *, void *), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT what,value,subject_key FROM "
+	    "revocations ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
+		return NKHSM_ERR_IO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = fn((const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2), arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = NKHSM_ERR_IO;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+sc_ledger_verify_log(struct sc_ledger *l, const char *expect_head,
+    unsigned long *countp, char *head, char *errbuf, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	char prev[LOG_HASH_HEX], hash[LOG_HASH_HEX], dig[LOG_HASH_HEX];
+	char *mhead = NULL, *want = NULL;
+	const char *entry, *p, *q;
+	long long seq, expect = 1;
+	unsigned long issues = 0, certs = 0;
+	int rc, r = NKHSM_ERR_SIGNATURE;
+
+	*countp = 0;
+	strcpy(prev, GENESIS);
+	if (sqlite3_prepare_v2(l->db, "SELECT seq,entry,prev,hash FROM log "
+	    "ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return dberr(l, errbuf, errlen, "log");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(st, 0);
+		entry = (const char *)sqlite3_column_text(st, 1);
+		if (seq != expect) {
+			nk_errf(errbuf, errlen, "log entry %lld is missing", expect);
+			goto out;
+		}
+		if (strcmp((const char *)sqlite3_column_text(st, 2), prev) != 0) {
+			nk_errf(errbuf, errlen, "log entry %lld does not follow "
+			    "entry %lld", seq, seq - 1);
+			goto out;
+		}
+		hash_entry(prev, entry, hash);
+		if (strcmp(hash, (const char *)sqlite3_column_text(st, 3)) != 0) {
+			nk_errf(errbuf, errlen, "log entry %lld was altered", seq);
+			goto out;
+		}
+		if (strstr(entry, " event=issue ") != NULL)
+			issues++;
+		memcpy(prev, hash, LOG_HASH_HEX);
+		expect++;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		return dberr(l, errbuf, errlen, "log");
+	if (sc_ledger_meta_get(l, "log_head", &mhead) == 0) {
+		if (strcmp(mhead, prev) != 0) {
+			nk_errf(errbuf, errlen, "the log ends at entry %lld, but the "
+			    "ledger's head is another entry (entries removed)",
+			    expect - 1);
+			goto out;
+		}
+	} else if (expect > 1) {
+		nk_errf(errbuf, errlen, "the ledger's log head is missing");
+		goto out;
+	}
+	if (expect_head != NULL && strcmp(expect_head, prev) != 0) {
+		nk_errf(errbuf, errlen, "the log head is %s, not the %s expected",
+		    prev, expect_head);
+		goto out;
+	}
+	/* Every certificate has its log entry, with the same bytes. */
+	if (sqlite3_prepare_v2(l->db, "SELECT c.serial, c.cert, l.entry FROM "
+	    "certs c LEFT JOIN log l ON l.seq = c.log_seq", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return dberr(l, errbuf, errlen, "certs");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		certs++;
+		entry = (const char *)sqlite3_column_text(st, 2);
+		cert_digest(sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), dig);
+		if (entry == NULL || (p = strstr(entry, " cert_sha256=")) == NULL ||
+		    strncmp(p + 13, dig, 64) != 0 ||
+		    (q = strstr(entry, " serial=")) == NULL ||
+		    strncmp(q + 8, (const char *)sqlite3_column_text(st, 0),
+		    strlen((const char *)sqlite3_column_text(st, 0))) != 0) {
+			nk_errf(errbuf, errlen, "certificate serial %s does not match "
+			    "its log entry", sqlite3_column_text(st, 0));
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		r = dberr(l, errbuf, errlen, "certs");
+		goto out;
+	}
+	if (certs != issues) {
+		nk_errf(errbuf, errlen, "the log records %lu issuances but the "
+		    "ledger holds %lu certificates", issues, certs);
+		goto out;
+	}
+	*countp = (unsigned long)(expect - 1);
+	if (head != NULL)
+		memcpy(head, prev, LOG_HASH_HEX);
+	r = 0;
+ out:
+	(void)want;
+	free(mhead);
+	sqlite3_finalize(st);
+	return r;
+}

@@ -1,0 +1,364 @@
+/*
+ * x509ca.c - X.509 end-entity certificates and CRLs signed by the CA key on
+ * the token (through nkhsm_key_evp), each verified in software before use.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "nkhsm.h"
+#include "nk-int.h"
+#include "x509ca.h"
+
+#define SAN_MAX		1024
+#define DAYS_MAX	3650
+
+/* RFC 7093 method 1: leftmost 160 bits of SHA-256 of the key bits. */
+static ASN1_OCTET_STRING *
+key_id(X509_PUBKEY *xpk)
+{
+	const unsigned char *pk;
+	ASN1_OCTET_STRING *o;
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+	int pklen;
+
+	if (!X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL, xpk) ||
+	    !EVP_Digest(pk, (size_t)pklen, md, &mdlen, EVP_sha256(), NULL) ||
+	    (o = ASN1_OCTET_STRING_new()) == NULL)
+		return NULL;
+	if (!ASN1_OCTET_STRING_set(o, md, 20)) {
+		ASN1_OCTET_STRING_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int
+add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx_nodb(&v3);
+	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value)) == NULL)
+		return -1;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : -1;
+}
+
+/* Positive, non-zero, 127 random bits; hex into serialhex. */
+static int
+random_serial(ASN1_INTEGER *out, char *serialhex, size_t hexlen)
+{
+	uint8_t b[16];
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+	int r = -1;
+
+	do {
+		if (RAND_bytes(b, sizeof(b)) != 1)
+			return -1;
+		b[0] &= 0x7f;
+	} while (b[0] == 0 && b[1] == 0);
+	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) != NULL &&
+	    BN_to_ASN1_INTEGER(bn, out) != NULL &&
+	    (hex = BN_bn2hex(bn)) != NULL && strlen(hex) < hexlen) {
+		snprintf(serialhex, hexlen, "%s", hex);
+		r = 0;
+	}
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return r;
+}
+
+/*
+ * "DNS:a.example,IP:192.0.2.1" for hosts; "email:a@example,UPN:a@REALM"
+ * for users; checked, then turned into OpenSSL's subjectAltName syntax.
+ */
+static int
+san_value(const char *sans, int profile, char *out, size_t outlen,
+    char *errbuf, size_t errlen)
+{
+	char buf[SAN_MAX], *item, *save = NULL;
+	size_t o = 0;
+	int n;
+
+	out[0] = '\0';
+	if (sans == NULL || *sans == '\0') {
+		if (profile == SC_PROFILE_HOST) {
+			nk_errf(errbuf, errlen, "a host certificate needs --san "
+			    "DNS:name or IP:address");
+			return -1;
+		}
+		return 0;
+	}
+	if (strlen(sans) >= sizeof(buf)) {
+		nk_errf(errbuf, errlen, "--san too long");
+		return -1;
+	}
+	strcpy(buf, sans);
+	for (item = strtok_r(buf, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		const char *v = strchr(item, ':');
+
+		if (v == NULL || v[1] == '\0' || strpbrk(v + 1, " \t;\"\\") != NULL) {
+			nk_errf(errbuf, errlen, "--san item '%.64s': use TYPE:value",
+			    item);
+			return -1;
+		}
+		v++;
+		if (profile == SC_PROFILE_HOST && strncmp(item, "DNS:", 4) == 0)
+			n = snprintf(out + o, outlen - o, "%sDNS:%s", o ? "," : "", v);
+		else if (profile == SC_PROFILE_HOST && strncmp(item, "IP:", 3) == 0)
+			n = snprintf(out + o, outlen - o, "%sIP:%s", o ? "," : "", v);
+		else if (profile == SC_PROFILE_USER && strncmp(item, "email:", 6) == 0)
+			n = snprintf(out + o, outlen - o, "%semail:%s", o ? "," : "", v);
+		else if (profile == SC_PROFILE_USER && strncmp(item, "UPN:", 4) == 0)
+			n = snprintf(out + o, outlen - o,
+			    "%sotherName:msUPN;UTF8:%s", o ? "," : "", v);
+		else {
+			nk_errf(errbuf, errlen, "--san item '%.64s' does not fit the "
+			    "%s profile (%s)", item, profile == SC_PROFILE_HOST ?
+			    "host" : "user", profile == SC_PROFILE_HOST ?
+			    "DNS:, IP:" : "email:, UPN:");
+			return -1;
+		}
+		if (n < 0 || (size_t)n >= outlen - o) {
+			nk_errf(errbuf, errlen, "--san too long");
+			return -1;
+		}
+		o += (size_t)n;
+	}
+	return 0;
+}
+
+int
+sc_x509_issue(nkhsm_key_t *cakey, X509 *cacert, EVP_PKEY *pub,
+    X509_NAME *subject, const char *sans, int profile, unsigned int days,
+    X509 **certp, char *serialhex, size_t hexlen, char *errbuf, size_t errlen)
+{
+	X509 *x = NULL;
+	EVP_PKEY *signer = NULL;
+	ASN1_OCTET_STRING *ski = NULL;
+	AUTHORITY_KEYID *akid = NULL;
+	const ASN1_OCTET_STRING *caski;
+	char san[SAN_MAX + 256];
+	nkhsm_curve_t curve;
+	int r = NKHSM_ERR_CRYPTO, bits;
+
+	*certp = NULL;
+	if (days == 0 || days > DAYS_MAX) {
+		nk_errf(errbuf, errlen, "--days must be 1 to %d", DAYS_MAX);
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	}
+	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA &&
+	    (bits = EVP_PKEY_get_bits(pub)) < 2048) {
+		nk_errf(errbuf, errlen, "RSA key of %d bits refused (at least 2048)",
+		    bits);
+		return NKHSM_ERR_UNSUPPORTED;
+	}
+	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC &&
+	    nkhsm_curve_of_pkey(pub, &curve) != 0) {
+		nk_errf(errbuf, errlen, "EC subject keys must be P-256, P-384 or P-521");
+		return NKHSM_ERR_UNSUPPORTED;
+	}
+	if (san_value(sans, profile, san, sizeof(san), errbuf, errlen) != 0)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if ((x = X509_new()) == NULL ||
+	    !X509_set_version(x, X509_VERSION_3) ||
+	    random_serial(X509_get_serialNumber(x), serialhex, hexlen) != 0 ||
+	    !X509_set_subject_name(x, subject) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(cacert)) ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), 0) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) == NULL ||
+	    !X509_set_pubkey(x, pub))
+		goto out;
+	/* Never outlive the CA. */
+	if (X509_cmp_time(X509_get0_notAfter(cacert), NULL) <= 0) {
+		nk_errf(errbuf, errlen, "the CA certificate has expired");
+		r = NKHSM_ERR_INVALID_ARGUMENT;
+		goto out;
+	}
+	if (ASN1_TIME_compare(X509_get0_notAfter(x), X509_get0_notAfter(cacert)) > 0 &&
+	    !X509_set1_notAfter(x, X509_get0_notAfter(cacert)))
+		goto out;
+	if (add_ext(x, cacert, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
+	    add_ext(x, cacert, NID_key_usage,
+	    EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA ?
+	    "critical,digitalSignature,keyEncipherment" :
+	    "critical,digitalSignature") != 0 ||
+	    add_ext(x, cacert, NID_ext_key_usage, profile == SC_PROFILE_HOST ?
+	    "serverAuth" : "clientAuth") != 0 ||
+	    (san[0] != '\0' && add_ext(x, cacert, NID_subject_alt_name, san) != 0))
+		goto out;
+	if ((ski = key_id(X509_get_X509_PUBKEY(x))) == NULL ||
+	    !X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0, 0) ||
+	    (akid = AUTHORITY_KEYID_new()) == NULL)
+		goto out;
+	/* The authority key id is the CA certificate's own subject key id. */
+	if ((caski = X509_get0_subject_key_id(cacert)) != NULL)
+		akid->keyid = ASN1_OCTET_STRING_dup(caski);
+	else
+		akid->keyid = key_id(X509_get_X509_PUBKEY(cacert));
+	if (akid->keyid == NULL ||
+	    !X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0, 0))
+		goto out;
+	if ((r = nkhsm_key_evp(cakey, &signer)) != 0)
+		goto out;
+	if (X509_sign(x, signer, (EVP_MD *)nkhsm_curve_md(
+	    nkhsm_key_curve(cakey))) <= 0) {
+		nk_errf(errbuf, errlen, "the token did not sign the certificate");
+		r = NKHSM_ERR_MODULE;
+		goto out;
+	}
+	if (X509_verify(x, X509_get0_pubkey(cacert)) != 1) {
+		nk_errf(errbuf, errlen, "the token's signature does not verify; "
+		    "nothing issued");
+		r = NKHSM_ERR_SIGNATURE;
+		goto out;
+	}
+	*certp = x;
+	x = NULL;
+	r = 0;
+ out:
+	if (r == NKHSM_ERR_CRYPTO)
+		nk_errf(errbuf, errlen, "cannot build the certificate");
+	EVP_PKEY_free(signer);
+	ASN1_OCTET_STRING_free(ski);
+	AUTHORITY_KEYID_free(akid);
+	X509_free(x);
+	return r;
+}
+
+int
+sc_x509_read_csr(const uint8_t *data, size_t len, X509_REQ **reqp,
+    char *errbuf, size_t errlen)
+{
+	const unsigned char *p = data;
+	X509_REQ *req = NULL;
+	EVP_PKEY *pk;
+	BIO *bio;
+
+	*reqp = NULL;
+	if (len > 64 * 1024) {
+		nk_errf(errbuf, errlen, "the CSR is larger than 64 KiB");
+		return NKHSM_ERR_TOO_LARGE;
+	}
+	if ((bio = BIO_new_mem_buf(data, (int)len)) != NULL) {
+		req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if (req == NULL && (req = d2i_X509_REQ(NULL, &p, (long)len)) != NULL &&
+	    p != data + len) {
+		X509_REQ_free(req);
+		req = NULL;
+	}
+	if (req == NULL) {
+		nk_errf(errbuf, errlen, "not a PEM or DER certificate request");
+		return NKHSM_ERR_FORMAT;
+	}
+	if ((pk = X509_REQ_get0_pubkey(req)) == NULL ||
+	    X509_REQ_verify(req, pk) != 1) {
+		nk_errf(errbuf, errlen, "the request's signature does not verify");
+		X509_REQ_free(req);
+		return NKHSM_ERR_SIGNATURE;
+	}
+	*reqp = req;
+	return 0;
+}
+
+int
+sc_x509_crl(nkhsm_key_t *cakey, X509 *cacert, const struct sc_crl_entry *e,
+    size_t n, uint64_t number, unsigned int days, X509_CRL **crlp,
+    char *errbuf, size_t errlen)
+{
+	X509_CRL *crl = NULL;
+	X509_REVOKED *rev = NULL;
+	ASN1_TIME *t = NULL;
+	ASN1_INTEGER *num = NULL, *ser = NULL;
+	AUTHORITY_KEYID *akid = NULL;
+	const ASN1_OCTET_STRING *caski;
+	EVP_PKEY *signer = NULL;
+	BIGNUM *bn = NULL;
+	size_t i;
+	int r = NKHSM_ERR_CRYPTO;
+
+	*crlp = NULL;
+	if (days == 0 || days > 366) {
+		nk_errf(errbuf, errlen, "--days must be 1 to 366 for a CRL");
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	}
+	if ((crl = X509_CRL_new()) == NULL ||
+	    !X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
+	    !X509_CRL_set_issuer_name(crl, X509_get_subject_name(cacert)) ||
+	    (t = X509_gmtime_adj(NULL, 0)) == NULL ||
+	    !X509_CRL_set1_lastUpdate(crl, t) ||
+	    X509_time_adj_ex(t, (int)days, 0, NULL) == NULL ||
+	    !X509_CRL_set1_nextUpdate(crl, t))
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (BN_hex2bn(&bn, e[i].serialhex) == 0 ||
+		    (ser = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+		    (rev = X509_REVOKED_new()) == NULL ||
+		    !X509_REVOKED_set_serialNumber(rev, ser) ||
+		    ASN1_TIME_set(t, e[i].revoked_at) == NULL ||
+		    !X509_REVOKED_set_revocationDate(rev, t) ||
+		    !X509_CRL_add0_revoked(crl, rev))
+			goto out;
+		rev = NULL;
+		ASN1_INTEGER_free(ser);
+		ser = NULL;
+	}
+	if ((num = ASN1_INTEGER_new()) == NULL ||
+	    !ASN1_INTEGER_set_uint64(num, number) ||
+	    !X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) ||
+	    (akid = AUTHORITY_KEYID_new()) == NULL)
+		goto out;
+	if ((caski = X509_get0_subject_key_id(cacert)) != NULL)
+		akid->keyid = ASN1_OCTET_STRING_dup(caski);
+	else
+		akid->keyid = key_id(X509_get_X509_PUBKEY(cacert));
+	if (akid->keyid == NULL ||
+	    !X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, 0) ||
+	    !X509_CRL_sort(crl))
+		goto out;
+	if ((r = nkhsm_key_evp(cakey, &signer)) != 0)
+		goto out;
+	if (X509_CRL_sign(crl, signer, (EVP_MD *)nkhsm_curve_md(
+	    nkhsm_key_curve(cakey))) <= 0) {
+		nk_errf(errbuf, errlen, "the token did not sign the CRL");
+		r = NKHSM_ERR_MODULE;
+		goto out;
+	}
+	if (X509_CRL_verify(crl, X509_get0_pubkey(cacert)) != 1) {
+		nk_errf(errbuf, errlen, "the token's CRL signature does not verify");
+		r = NKHSM_ERR_SIGNATURE;
+		goto out;
+	}
+	*crlp = crl;
+	crl = NULL;
+	r = 0;
+ out:
+	if (r == NKHSM_ERR_CRYPTO)
+		nk_errf(errbuf, errlen, "cannot build the CRL");
+	EVP_PKEY_free(signer);
+	AUTHORITY_KEYID_free(akid);
+	ASN1_INTEGER_free(num);
+	ASN1_INTEGER_free(ser);
+	X509_REVOKED_free(rev);
+	ASN1_TIME_free(t);
+	BN_free(bn);
+	X509_CRL_free(crl);
+	return r;
+}

@@ -1,0 +1,31 @@
+/* x509ca.h - X.509 issuance and CRLs for nkhsm-sshca */
+#ifndef SC_X509CA_H
+#define SC_X509CA_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "nkhsm.h"
+
+#define SC_PROFILE_USER	1	/* clientAuth, email:/UPN: names */
+#define SC_PROFILE_HOST	2	/* serverAuth, DNS:/IP: names (required) */
+#define SC_SERIAL_HEX	64
+
+int sc_x509_issue(nkhsm_key_t *cakey, X509 *cacert, EVP_PKEY *pub,
+    X509_NAME *subject, const char *sans, int profile, unsigned int days,
+    X509 **certp, char *serialhex, size_t hexlen, char *errbuf, size_t errlen);
+/* PEM or DER; its signature must verify with its own key. */
+int sc_x509_read_csr(const uint8_t *data, size_t len, X509_REQ **reqp,
+    char *errbuf, size_t errlen);
+
+struct sc_crl_entry {
+	const char	*serialhex;
+	time_t		 revoked_at;
+};
+int sc_x509_crl(nkhsm_key_t *cakey, X509 *cacert, const struct sc_crl_entry *e,
+    size_t n, uint64_t number, unsigned int days, X509_CRL **crlp,
+    char *errbuf, size_t errlen);
+
+#endif
