@@ -2,7 +2,10 @@
  * bare_sign.c - the least a program can do to sign with a token key: the
  * baseline that nkhsm-tool sign is measured against (bench/run.sh).
  *
- *   bare_sign MODULE TOKEN-LABEL KEY-ID-HEX PIN < message > signature
+ *   bare_sign MODULE TOKEN-LABEL KEY-ID-HEX PIN [N] < message > signature
+ *
+ * With N, the message is hashed and signed N times in the same session: the
+ * raw signing rate of the token, for bench/sshca.sh.
  *
  * dlopen, C_GetFunctionList, C_Initialize, C_GetSlotList, C_GetTokenInfo
  * (to pick the token by label), C_OpenSession, C_Login, find the private key
@@ -34,8 +37,11 @@ main(int argc, char **argv)
 	size_t idlen = 0, mlen;
 	void *dl;
 	int found = 0;
+	long n_sign = 1, k;
 
-	if (argc != 5)
+	if (argc != 5 && argc != 6)
+		return 2;
+	if (argc == 6 && (n_sign = strtol(argv[5], NULL, 10)) < 1)
 		return 2;
 	for (idlen = 0; argv[3][2 * idlen] != '\0' && idlen < sizeof(id); idlen++)
 		sscanf(argv[3] + 2 * idlen, "%2hhx", &id[idlen]);
@@ -64,11 +70,15 @@ main(int argc, char **argv)
 	    f->C_FindObjects(h, &key, 1, &n) != CKR_OK || n != 1 ||
 	    f->C_FindObjectsFinal(h) != CKR_OK)
 		return 1;
-	EVP_Digest(msg, mlen, dgst, &dlen, EVP_sha256(), NULL);
-	siglen = sizeof(sig);
-	if (f->C_SignInit(h, &mech, key) != CKR_OK ||
-	    f->C_Sign(h, dgst, dlen, sig, &siglen) != CKR_OK)
-		return 1;
+	for (k = 0; k < n_sign; k++) {
+		if (n_sign > 1)
+			msg[0] = (unsigned char)k;	/* a new message each time */
+		EVP_Digest(msg, mlen > 0 ? mlen : 1, dgst, &dlen, EVP_sha256(), NULL);
+		siglen = sizeof(sig);
+		if (f->C_SignInit(h, &mech, key) != CKR_OK ||
+		    f->C_Sign(h, dgst, dlen, sig, &siglen) != CKR_OK)
+			return 1;
+	}
 	fwrite(sig, 1, siglen, stdout);
 	f->C_Finalize(NULL);
 	return 0;

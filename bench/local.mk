@@ -27,3 +27,11 @@ bench-pam: bench/bare_login tools/nkhsm-tool pam_nkhsm/pam_nkhsm.la \
 	top_builddir='$(abs_top_builddir)' SOFTHSM_MODULE='$(softhsm_module)' \
 	    sh '$(abs_top_srcdir)/bench/pam.sh'
 .PHONY: bench-pam
+
+# SSH CA: nkhsm-sshca batches vs ssh-keygen -s -D (bench/sshca.sh).
+EXTRA_DIST += bench/sshca.sh
+bench: bench-sshca
+bench-sshca: bench/bare_sign sshca/nkhsm-sshca tools/nkhsm-tool tests/p11mod/libnkfault.la
+	top_builddir='$(abs_top_builddir)' SOFTHSM_MODULE='$(softhsm_module)' \
+	    sh '$(abs_top_srcdir)/bench/sshca.sh'
+.PHONY: bench-sshca

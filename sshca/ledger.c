@@ -301,16 +301,38 @@ log_append(struct sc_ledger *l, const char *entry, long long *seqp, char *head)
 }
 
 int
-sc_ledger_issue(struct sc_ledger *l, const struct sc_entry *e, char *head,
+sc_ledger_begin(struct sc_ledger *l, char *errbuf, size_t errlen)
+{
+	return exec(l, "BEGIN IMMEDIATE") == 0 ? 0 :
+	    dberr(l, errbuf, errlen, "begin");
+}
+
+int
+sc_ledger_commit(struct sc_ledger *l, char *errbuf, size_t errlen)
+{
+	if (exec(l, "COMMIT") != 0) {
+		(void)exec(l, "ROLLBACK");
+		return dberr(l, errbuf, errlen, "commit");
+	}
+	return 0;
+}
+
+void
+sc_ledger_rollback(struct sc_ledger *l)
+{
+	(void)exec(l, "ROLLBACK");
+}
+
+/* One issuance inside the caller's transaction. */
+int
+sc_ledger_add(struct sc_ledger *l, const struct sc_entry *e, char *head,
     char *errbuf, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	char entry[ENTRY_MAX], num[32], dig[LOG_HASH_HEX];
 	long long seq = 0;
-	int rc, r = NKHSM_ERR_IO;
+	int rc, r;
 
-	if (exec(l, "BEGIN IMMEDIATE") != 0)
-		return dberr(l, errbuf, errlen, "begin");
 	entry[0] = '\0';
 	put_kv(entry, sizeof(entry), "event", "issue");
 	put_kv(entry, sizeof(entry), "time", (snprintf(num, sizeof(num), "%lld",
@@ -326,17 +348,13 @@ sc_ledger_issue(struct sc_ledger *l, const struct sc_entry *e, char *head,
 	put_kv(entry, sizeof(entry), "subject", e->subject_fp);
 	cert_digest(e->cert, e->certlen, dig);
 	put_kv(entry, sizeof(entry), "cert_sha256", dig);
-	if ((r = log_append(l, entry, &seq, head)) != 0) {
-		dberr(l, errbuf, errlen, "log");
-		goto fail;
-	}
+	if ((r = log_append(l, entry, &seq, head)) != 0)
+		return dberr(l, errbuf, errlen, "log");
 	if (sqlite3_prepare_v2(l->db, "INSERT INTO certs(family,serial,kind,"
 	    "key_id,principals,valid_after,valid_before,subject_fp,subject_key,"
 	    "issued_at,cert,log_seq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-	    "?12)", -1, &st, NULL) != SQLITE_OK) {
-		r = dberr(l, errbuf, errlen, "prepare");
-		goto fail;
-	}
+	    "?12)", -1, &st, NULL) != SQLITE_OK)
+		return dberr(l, errbuf, errlen, "prepare");
 	sqlite3_bind_text(st, 1, e->family, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, e->serial, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, e->kind, -1, SQLITE_STATIC);
@@ -351,22 +369,26 @@ sc_ledger_issue(struct sc_ledger *l, const struct sc_entry *e, char *head,
 	sqlite3_bind_int64(st, 12, seq);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc == SQLITE_CONSTRAINT) {
-		r = NKHSM_ERR_EXISTS;	/* the serial is taken */
-		goto fail;
-	}
-	if (rc != SQLITE_DONE) {
-		r = dberr(l, errbuf, errlen, "insert");
-		goto fail;
-	}
-	if (exec(l, "COMMIT") != 0) {
-		r = dberr(l, errbuf, errlen, "commit");
-		goto fail;
-	}
+	if (rc == SQLITE_CONSTRAINT)
+		return NKHSM_ERR_EXISTS;	/* the serial is taken */
+	if (rc != SQLITE_DONE)
+		return dberr(l, errbuf, errlen, "insert");
 	return 0;
- fail:
-	(void)exec(l, "ROLLBACK");
-	return r;
+}
+
+int
+sc_ledger_issue(struct sc_ledger *l, const struct sc_entry *e, char *head,
+    char *errbuf, size_t errlen)
+{
+	int r;
+
+	if ((r = sc_ledger_begin(l, errbuf, errlen)) != 0)
+		return r;
+	if ((r = sc_ledger_add(l, e, head, errbuf, errlen)) != 0) {
+		sc_ledger_rollback(l);
+		return r;
+	}
+	return sc_ledger_commit(l, errbuf, errlen);
 }
 
 int

@@ -34,6 +34,12 @@ void sc_ledger_close(struct sc_ledger **lp);
  */
 int sc_ledger_issue(struct sc_ledger *l, const struct sc_entry *e,
     char *head, char *errbuf, size_t errlen);
+/* The same in parts, to record a batch in one transaction. */
+int sc_ledger_begin(struct sc_ledger *l, char *errbuf, size_t errlen);
+int sc_ledger_add(struct sc_ledger *l, const struct sc_entry *e, char *head,
+    char *errbuf, size_t errlen);
+int sc_ledger_commit(struct sc_ledger *l, char *errbuf, size_t errlen);
+void sc_ledger_rollback(struct sc_ledger *l);
 /* Revoke by serial ("ssh"/"x509"), by key id, or by subject key fingerprint. */
 int sc_ledger_revoke(struct sc_ledger *l, const char *what, const char *value,
     const char *subject_key, const char *reason, unsigned int *countp,

@@ -34,6 +34,7 @@
 #define EX_TAMPER	13	/* the ledger's log does not verify */
 
 #define SERIAL_RETRIES	8
+#define CHUNK		256	/* certificates per ledger transaction */
 #define BATCH_MAX	100000
 #define PROGRESS_MIN	10	/* show progress on a terminal from this many */
 #define SSH_KEYGEN	"/usr/bin/ssh-keygen"
@@ -406,114 +407,213 @@ random_serial(uint64_t *s)
 	return 0;
 }
 
-/* Sign one request, verify it, record it, write it; serial drawn here. */
-static int
-issue_ssh(struct ca *ca, struct sc_certreq *req, const struct sc_pubkey *pk,
-    const char *outpath, int fixed_serial, char *head)
+/* One signed certificate, between the token and the disk. */
+struct issued {
+	char		*line;		/* "TYPE-cert-v01@openssh.com BASE64 comment" */
+	uint8_t		*cert;
+	size_t		 certlen;
+	char		*subject_key;	/* base64 of the subject key blob */
+	char		 serial[32];
+	char		 tmp[FILE_MAX + 16];
+};
+
+static void
+issued_free(struct issued *is)
 {
-	uint8_t nonce[SC_NONCE_LEN], *tbs = NULL, *sig = NULL, *cert = NULL;
-	size_t tbslen = 0, siglen = 0, certlen = 0, i, plen = 0;
-	char *line = NULL, *b64 = NULL, *princ = NULL, serial[32], err[512];
-	struct sc_entry e;
-	int r, tries, ret = EX_FAIL;
+	free(is->line);
+	free(is->cert);
+	free(is->subject_key);
+	memset(is, 0, sizeof(*is));
+}
+
+static char *
+join_principals(const struct sc_certreq *req)
+{
+	size_t i, len = 1;
+	char *p;
 
 	for (i = 0; i < req->nprincipals; i++)
-		plen += strlen(req->principals[i]) + 1;
-	if ((princ = calloc(1, plen + 1)) == NULL)
-		return EX_FAIL;
+		len += strlen(req->principals[i]) + 1;
+	if ((p = calloc(1, len)) == NULL)
+		return NULL;
 	for (i = 0; i < req->nprincipals; i++) {
 		if (i > 0)
-			strcat(princ, ",");
-		strcat(princ, req->principals[i]);
+			strcat(p, ",");
+		strcat(p, req->principals[i]);
 	}
-	for (tries = 0; tries < SERIAL_RETRIES; tries++) {
-		free(tbs);
-		free(sig);
-		free(cert);
-		free(line);
-		tbs = sig = cert = NULL;
-		line = NULL;
-		if ((!fixed_serial && random_serial(&req->serial) != 0) ||
-		    RAND_bytes(nonce, sizeof(nonce)) != 1)
-			goto out;
-		if ((r = sc_cert_tbs(req, pk, ca->ca_blob, ca->ca_len, nonce,
-		    &tbs, &tbslen)) != 0) {
-			cli_errx("%s: cannot encode the certificate: %s", outpath,
-			    nkhsm_strerror(r));
-			goto out;
-		}
-		/* Hash on the host, raw ECDSA on the token, minimal mpints. */
-		if ((r = nkhsm_key_sign(ca->key, tbs, tbslen, NKHSM_SIG_SSH, &sig,
-		    &siglen)) != 0) {
-			cli_errx("signing failed: %s", nkhsm_strerror(r));
-			ret = cli_exit_for(r);
-			goto out;
-		}
-		if (nkhsm_verify(nkhsm_key_pubkey(ca->key), tbs, tbslen,
-		    NKHSM_SIG_SSH, sig, siglen) != 0) {
-			cli_errx("the token's signature does not verify; nothing "
-			    "issued");
-			ret = EX_BADSIG;
-			goto out;
-		}
-		if (sc_cert_line(tbs, tbslen, sig, siglen, pk->comment, &line,
-		    &cert, &certlen) != 0 ||
-		    nk_b64_encode(pk->blob, pk->bloblen, 1, &b64) != 0)
-			goto out;
-		snprintf(serial, sizeof(serial), "%llu",
-		    (unsigned long long)req->serial);
-		memset(&e, 0, sizeof(e));
-		e.family = "ssh";
-		e.kind = req->type == SC_CERT_USER ? "ssh-user" : "ssh-host";
-		e.serial = serial;
-		e.key_id = req->key_id;
-		e.principals = princ;
-		e.valid_after = req->valid_after;
-		e.valid_before = req->valid_before;
-		e.subject_fp = pk->fp;
-		e.subject_key = b64;
-		e.cert = cert;
-		e.certlen = certlen;
-		err[0] = '\0';
-		r = sc_ledger_issue(ca->l, &e, head, err, sizeof(err));
-		free(b64);
-		b64 = NULL;
-		if (r == NKHSM_ERR_EXISTS && !fixed_serial)
-			continue;	/* another issuer took it: draw again */
-		if (r == NKHSM_ERR_EXISTS) {
-			cli_errx("serial %s was issued before", serial);
-			ret = EX_EXISTS;
-			goto out;
-		}
-		if (r != 0) {
-			cli_errx("%s", err);
-			goto out;
-		}
-		break;
-	}
-	if (tries == SERIAL_RETRIES)
-		goto out;
-	/* In the ledger now: the file may follow. */
-	{
-		size_t n = strlen(line);
+	return p;
+}
 
-		line[n] = '\n';
-		r = cli_write_atomic(outpath, line, n + 1, 0644);
-		line[n] = '\0';
-	}
-	if (r != 0) {
-		cli_errx("certificate serial %s is in the ledger but %s could not "
-		    "be written: %s", serial, outpath, strerror(errno));
+/*
+ * Sign one request (drawing its serial unless fixed) and verify the token's
+ * signature in software: hash on the host, raw ECDSA, minimal mpints.
+ */
+static int
+sign_one(struct ca *ca, struct sc_certreq *req, const struct sc_pubkey *pk,
+    int fixed_serial, struct issued *is)
+{
+	uint8_t nonce[SC_NONCE_LEN], *tbs = NULL, *sig = NULL;
+	size_t tbslen = 0, siglen = 0;
+	int r, ret = EX_FAIL;
+
+	issued_free(is);
+	if ((!fixed_serial && random_serial(&req->serial) != 0) ||
+	    RAND_bytes(nonce, sizeof(nonce)) != 1)
+		goto out;
+	if ((r = sc_cert_tbs(req, pk, ca->ca_blob, ca->ca_len, nonce, &tbs,
+	    &tbslen)) != 0) {
+		cli_errx("cannot encode the certificate: %s", nkhsm_strerror(r));
 		goto out;
 	}
+	if ((r = nkhsm_key_sign(ca->key, tbs, tbslen, NKHSM_SIG_SSH, &sig,
+	    &siglen)) != 0) {
+		cli_errx("signing failed: %s", nkhsm_strerror(r));
+		ret = cli_exit_for(r);
+		goto out;
+	}
+	if (nkhsm_verify(nkhsm_key_pubkey(ca->key), tbs, tbslen, NKHSM_SIG_SSH,
+	    sig, siglen) != 0) {
+		cli_errx("the token's signature does not verify; nothing issued");
+		ret = EX_BADSIG;
+		goto out;
+	}
+	if (sc_cert_line(tbs, tbslen, sig, siglen, pk->comment, &is->line,
+	    &is->cert, &is->certlen) != 0 ||
+	    nk_b64_encode(pk->blob, pk->bloblen, 1, &is->subject_key) != 0)
+		goto out;
+	snprintf(is->serial, sizeof(is->serial), "%llu",
+	    (unsigned long long)req->serial);
 	ret = 0;
  out:
+	if (ret != 0)
+		issued_free(is);
 	free(tbs);
 	free(sig);
-	free(cert);
-	free(line);
-	free(b64);
-	free(princ);
+	return ret;
+}
+
+/*
+ * Record a chunk in one transaction. A serial another issuer took meanwhile
+ * is drawn again and re-signed; with -z it is an error.
+ */
+static int
+record_chunk(struct ca *ca, struct sc_certreq *reqs, struct sc_pubkey *pks,
+    struct issued *is, size_t n, int fixed, char *head)
+{
+	struct sc_entry e;
+	char err[512], *princ;
+	size_t i;
+	int r, tries, ret;
+
+	for (tries = 0; tries < SERIAL_RETRIES; tries++) {
+		err[0] = '\0';
+		if (sc_ledger_begin(ca->l, err, sizeof(err)) != 0) {
+			cli_errx("%s", err);
+			return EX_FAIL;
+		}
+		for (i = 0, r = 0; i < n; i++) {
+			if ((princ = join_principals(&reqs[i])) == NULL) {
+				r = NKHSM_ERR_NOMEM;
+				break;
+			}
+			memset(&e, 0, sizeof(e));
+			e.family = "ssh";
+			e.kind = reqs[i].type == SC_CERT_USER ? "ssh-user" : "ssh-host";
+			e.serial = is[i].serial;
+			e.key_id = reqs[i].key_id;
+			e.principals = princ;
+			e.valid_after = reqs[i].valid_after;
+			e.valid_before = reqs[i].valid_before;
+			e.subject_fp = pks[i].fp;
+			e.subject_key = is[i].subject_key;
+			e.cert = is[i].cert;
+			e.certlen = is[i].certlen;
+			r = sc_ledger_add(ca->l, &e, head, err, sizeof(err));
+			free(princ);
+			if (r != 0)
+				break;
+		}
+		if (r == 0)
+			return sc_ledger_commit(ca->l, err, sizeof(err)) == 0 ? 0 :
+			    (cli_errx("%s", err), EX_FAIL);
+		sc_ledger_rollback(ca->l);
+		if (r != NKHSM_ERR_EXISTS) {
+			cli_errx("%s", err[0] ? err : nkhsm_strerror(r));
+			return EX_FAIL;
+		}
+		if (fixed) {
+			cli_errx("serial %s was issued before", is[i].serial);
+			return EX_EXISTS;
+		}
+		if ((ret = sign_one(ca, &reqs[i], &pks[i], 0, &is[i])) != 0)
+			return ret;
+	}
+	cli_errx("no free serial after %d tries", SERIAL_RETRIES);
+	return EX_FAIL;
+}
+
+/*
+ * Write a recorded chunk: every file to a temporary name, one syncfs for
+ * the lot instead of an fsync each, then the renames.
+ */
+static int
+write_chunk(struct issued *is, char **paths, size_t n)
+{
+	dev_t devs[8];
+	size_t first[8], ndev = 0, i, k, len;
+	struct stat st;
+	int fd, ret = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((size_t)snprintf(is[i].tmp, sizeof(is[i].tmp), "%s.tmpXXXXXX",
+		    paths[i]) >= sizeof(is[i].tmp) ||
+		    (fd = mkstemp(is[i].tmp)) == -1) {
+			cli_errx("certificate %s is in the ledger but %s could not "
+			    "be written: %s", is[i].serial, paths[i], strerror(errno));
+			is[i].tmp[0] = '\0';
+			ret = EX_FAIL;
+			continue;
+		}
+		len = strlen(is[i].line);
+		is[i].line[len] = '\n';
+		if (write(fd, is[i].line, len + 1) != (ssize_t)(len + 1) ||
+		    fchmod(fd, 0644) == -1 || fstat(fd, &st) == -1) {
+			cli_errx("certificate %s is in the ledger but %s could not "
+			    "be written: %s", is[i].serial, paths[i], strerror(errno));
+			unlink(is[i].tmp);
+			is[i].tmp[0] = '\0';
+			ret = EX_FAIL;
+		} else {
+			for (k = 0; k < ndev && devs[k] != st.st_dev; k++)
+				;
+			if (k == ndev && ndev < sizeof(devs) / sizeof(devs[0])) {
+				devs[ndev] = st.st_dev;
+				first[ndev++] = i;
+			}
+		}
+		is[i].line[len] = '\0';
+		close(fd);
+	}
+	/* Flush the contents, one syncfs per filesystem, before any rename. */
+	for (k = 0; k < ndev; k++) {
+		if ((fd = open(is[first[k]].tmp, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    syncfs(fd) == -1)
+			ret = EX_FAIL;
+		if (fd != -1)
+			close(fd);
+	}
+	for (i = 0; i < n; i++) {
+		if (is[i].tmp[0] == '\0')
+			continue;
+		if (ret != 0 || rename(is[i].tmp, paths[i]) == -1) {
+			if (ret == 0)
+				cli_errx("certificate %s is in the ledger but %s could "
+				    "not be written: %s", is[i].serial, paths[i],
+				    strerror(errno));
+			unlink(is[i].tmp);
+			ret = EX_FAIL;
+		}
+	}
 	return ret;
 }
 
@@ -529,7 +629,9 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 	char *text = NULL, *end;
 	uint64_t from, to;
 	time_t now = time(NULL);
-	size_t i, j;
+	struct issued *is = NULL;
+	char **paths = NULL;
+	size_t i, j, c0, n;
 	int ret = EX_USAGE, progress, fixed = 0, incr = 0;
 	struct stat st;
 
@@ -650,19 +752,38 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 	if ((ret = load_ca(ca, 1)) != 0)
 		goto out;
 	progress = argc >= PROGRESS_MIN && isatty(STDERR_FILENO) && !o->quiet;
+	if ((is = calloc(CHUNK, sizeof(*is))) == NULL ||
+	    (paths = calloc((size_t)argc, sizeof(*paths))) == NULL) {
+		ret = EX_FAIL;
+		goto out;
+	}
 	for (i = 0; i < (size_t)argc; i++) {
-		if (cert_path(argv[i], path, sizeof(path)) != 0) {
+		if ((paths[i] = malloc(FILE_MAX)) == NULL ||
+		    cert_path(argv[i], paths[i], FILE_MAX) != 0) {
+			cli_errx("%s: name too long", argv[i]);
 			ret = EX_USAGE;
 			goto out;
 		}
-		if ((ret = issue_ssh(ca, &reqs[i], &pks[i], path, fixed,
-		    head)) != 0)
+	}
+	/* Sign and verify a chunk, record it in one transaction, write it. */
+	for (c0 = 0; c0 < (size_t)argc; c0 += n) {
+		n = (size_t)argc - c0 < CHUNK ? (size_t)argc - c0 : CHUNK;
+		for (i = 0; i < n; i++)
+			if ((ret = sign_one(ca, &reqs[c0 + i], &pks[c0 + i], fixed,
+			    &is[i])) != 0)
+				goto out;
+		if ((ret = record_chunk(ca, reqs + c0, pks + c0, is, n, fixed,
+		    head)) != 0 ||
+		    (ret = write_chunk(is, paths + c0, n)) != 0)
 			goto out;
+		for (i = 0; i < n; i++) {
+			if (!progress && !o->quiet)
+				fprintf(stderr, "%s: serial %s, key %s\n", paths[c0 + i],
+				    is[i].serial, pks[c0 + i].fp);
+			issued_free(&is[i]);
+		}
 		if (progress)
-			fprintf(stderr, "\rsigned %zu/%d", i + 1, argc);
-		else if (!o->quiet)
-			fprintf(stderr, "%s: serial %llu, key %s\n", path,
-			    (unsigned long long)reqs[i].serial, pks[i].fp);
+			fprintf(stderr, "\rsigned %zu/%d", c0 + n, argc);
 	}
 	if (progress)
 		fputc('\n', stderr);
@@ -678,6 +799,12 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 	free(pks);
 	free(text);
 	sc_policy_free(&pol);
+	for (i = 0; is != NULL && i < CHUNK; i++)
+		issued_free(&is[i]);
+	free(is);
+	for (i = 0; paths != NULL && i < (size_t)argc; i++)
+		free(paths[i]);
+	free(paths);
 	return ret;
 }
 
