@@ -106,3 +106,25 @@ fuzz_fuzz_authfile_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_authfile_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_authfile_LDADD = $(FUZZ_LIBS)
 endif
+
+# nkhsm-sshca's policy parser: sshca/policy.c is compiled into the target.
+FUZZ_SSHCA_CPP_FLAGS = $(FUZZ_CPP_FLAGS) -I$(top_srcdir)/sshca
+
+check_PROGRAMS += fuzz/replay_policy
+TESTS += fuzz/replay_policy
+
+fuzz_replay_policy_SOURCES = fuzz/fuzz_policy.c sshca/policy.c \
+	fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_policy_CPPFLAGS = $(FUZZ_SSHCA_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/policy"'
+fuzz_replay_policy_LDADD = $(FUZZ_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_policy
+
+fuzz_fuzz_policy_SOURCES = fuzz/fuzz_policy.c sshca/policy.c $(FUZZ_HDR)
+fuzz_fuzz_policy_CPPFLAGS = $(FUZZ_SSHCA_CPP_FLAGS)
+fuzz_fuzz_policy_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_policy_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_policy_LDADD = $(FUZZ_LIBS)
+endif

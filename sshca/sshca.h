@@ -115,14 +115,18 @@ struct sc_krl_input {
 int sc_krl_encode(const struct sc_krl_input *in, uint8_t **krlp, size_t *lenp);
 
 /*
- * Policy (optional file, see nkhsm-sshca(1)):
+ * Policy (optional file, see nkhsm-sshca(1)); comments only on lines of
+ * their own:
  *
- *	[user]                     # user certificates; absent: refused
+ *	# user certificates; without a [user] section they are refused
+ *	[user]
  *	max_validity = 8h
- *	principals = %k            # allowed principals; %k = the key id; * globs
+ *	# allowed principals: globs; %k is the key id
+ *	principals = %k
  *	options = permit-pty permit-port-forwarding force-command
  *	key_types = ecdsa-sha2-nistp256 ssh-ed25519
- *	[user "admin-*"]           # key ids matching the pattern (fnmatch)
+ *	# key ids matching the pattern (fnmatch) override the keys they set
+ *	[user "admin-*"]
  *	principals = root
  *	[host]
  *	max_validity = 365d

@@ -39,3 +39,28 @@ tests_unit_test_authfile_SOURCES = tests/unit/test_authfile.c \
 tests_unit_test_authfile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
 tests_unit_test_authfile_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_authfile_LDADD = $(UNIT_LIBS)
+
+# nkhsm-sshca's pure parts: sshca/krl.c and sshca/policy.c compiled into
+# the tests; krlgen writes KRLs for ssh-keygen -Q in sshca-krl.sh.
+check_PROGRAMS += tests/unit/test_krl tests/unit/test_policy \
+	tests/unit/krlgen
+TESTS += tests/unit/test_krl tests/unit/test_policy \
+	tests/integration/sshca-krl.sh
+EXTRA_DIST += tests/integration/sshca-krl.sh
+
+tests_unit_test_krl_SOURCES = tests/unit/test_krl.c sshca/krl.c \
+	sshca/sshca.h
+tests_unit_test_krl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sshca
+tests_unit_test_krl_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_krl_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c sshca/policy.c \
+	sshca/sshca.h
+tests_unit_test_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sshca
+tests_unit_test_policy_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_policy_LDADD = $(UNIT_LIBS)
+
+tests_unit_krlgen_SOURCES = tests/unit/krlgen.c sshca/krl.c sshca/sshca.h
+tests_unit_krlgen_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sshca
+tests_unit_krlgen_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_krlgen_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)
