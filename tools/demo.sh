@@ -57,4 +57,38 @@ echo
 echo "== 6. token status"
 tool status
 echo
+echo "== 7. log in with the token through PAM (pam_nkhsm, as $(id -un))"
+pamwrap=$(ldconfig -p 2>/dev/null | awk '/libpam_wrapper.so /{print $NF; exit}')
+if command -v pamtester >/dev/null && [ -n "$pamwrap" ]; then
+	# The user's authorized key: the token key's OpenSSH line.
+	"$tool" --module "$softhsm" pubkey 'pkcs11:object=demo' > "$work/authorized_keys"
+	chmod 600 "$work/authorized_keys"
+	mkdir "$work/pam.d"
+	: > "$work/empty.conf"; chmod 600 "$work/empty.conf"
+	echo "auth required $builddir/pam_nkhsm/.libs/pam_nkhsm.so module=$softhsm" \
+	    "helper=$builddir/pam_nkhsm/nkhsm-pam-helper authfile=$work/authorized_keys" \
+	    "conf=$work/empty.conf" > "$work/pam.d/nkhsm-demo"
+	echo "auth required pam_deny.so" > "$work/pam.d/other"
+	echo "\$ pamtester nkhsm-demo $(id -un) authenticate   (PIN typed: $NKHSM_DEMO_PIN)"
+	echo "$NKHSM_DEMO_PIN" | env LD_PRELOAD="$pamwrap" PAM_WRAPPER=1 \
+	    PAM_WRAPPER_SERVICE_DIR="$work/pam.d" pamtester nkhsm-demo "$(id -un)" authenticate
+	echo
+	echo "\$ pamtester ... with a wrong PIN"
+	echo 000000 | env LD_PRELOAD="$pamwrap" PAM_WRAPPER=1 \
+	    PAM_WRAPPER_SERVICE_DIR="$work/pam.d" pamtester nkhsm-demo "$(id -un)" authenticate &&
+	    { echo "demo: a wrong PIN was accepted" >&2; exit 1; }
+else
+	echo "(skipped: pamtester or pam_wrapper is not installed)"
+fi
+echo
+echo "== 8. an SSH certificate authority on the token (nkhsm-sshca)"
+sshca() { echo "\$ nkhsm-sshca $*"; "$builddir/sshca/nkhsm-sshca" --state "$work/ca" \
+    --module "$softhsm" --pin-source env:NKHSM_DEMO_PIN "$@"; }
+sshca init --subject 'CN=nkhsm demo CA' > "$work/ca.pub"
+cat "$work/ca.pub"
+ssh-keygen -q -t ed25519 -N '' -C alice@demo -f "$work/alice"
+sshca sign --user -I alice@demo -n alice -V +8h "$work/alice.pub"
+ssh-keygen -L -f "$work/alice-cert.pub" | sed -n '1,9p'
+sshca list
+echo
 echo "demo: all steps succeeded"
