@@ -27,7 +27,7 @@
 
 #define BUSY_MS		30000
 #define GENESIS		"0000000000000000000000000000000000000000000000000000000000000000"
-#define ENTRY_MAX	8192
+#define ENTRY_MAX	(1024 * 1024)	/* 256 principals of 255 bytes, escaped, fit */
 
 struct sc_ledger {
 	sqlite3	*db;
@@ -217,24 +217,30 @@ hash_entry(const char *prev, const char *entry, char *out)
 	out[64] = '\0';
 }
 
-/* Log text: key=value pairs; values percent-escaped so entries are one line. */
-static void
+/*
+ * Log text: key=value pairs; values percent-escaped so entries are one
+ * line. An entry that does not fit is an error, never a truncation.
+ */
+static int
 put_kv(char *buf, size_t len, const char *k, const char *v)
 {
 	size_t o = strlen(buf);
 
 	if (o + strlen(k) + 3 >= len)
-		return;
+		return -1;
 	o += (size_t)snprintf(buf + o, len - o, "%s%s=", o > 0 ? " " : "", k);
-	for (; v != NULL && *v != '\0' && o + 4 < len; v++) {
+	for (; v != NULL && *v != '\0'; v++) {
 		unsigned char c = (unsigned char)*v;
 
+		if (o + 4 >= len)
+			return -1;
 		if (c <= 0x20 || c >= 0x7f || c == '%' || c == '=')
 			o += (size_t)snprintf(buf + o, len - o, "%%%02X", c);
 		else
 			buf[o++] = (char)c;
 	}
 	buf[o] = '\0';
+	return 0;
 }
 
 static void
@@ -273,15 +279,20 @@ log_append(struct sc_ledger *l, const char *entry, long long *seqp, char *head)
 	sqlite3_finalize(st);
 	st = NULL;
 	{
-		char full[ENTRY_MAX + 64];
+		char *full;
+		size_t flen = strlen(entry) + 32;
 
-		snprintf(full, sizeof(full), "seq=%lld %s", seq, entry);
+		if ((full = malloc(flen)) == NULL)
+			return NKHSM_ERR_NOMEM;
+		snprintf(full, flen, "seq=%lld %s", seq, entry);
 		hash_entry(prev, full, hash);
 		if (sqlite3_prepare_v2(l->db, "INSERT INTO log(seq,entry,prev,hash) "
-		    "VALUES(?1,?2,?3,?4)", -1, &st, NULL) != SQLITE_OK)
+		    "VALUES(?1,?2,?3,?4)", -1, &st, NULL) != SQLITE_OK) {
+			free(full);
 			return NKHSM_ERR_IO;
+		}
 		sqlite3_bind_int64(st, 1, seq);
-		sqlite3_bind_text(st, 2, full, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, full, -1, free);
 		sqlite3_bind_text(st, 3, prev, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
@@ -329,26 +340,34 @@ sc_ledger_add(struct sc_ledger *l, const struct sc_entry *e, char *head,
     char *errbuf, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	char entry[ENTRY_MAX], num[32], dig[LOG_HASH_HEX];
+	char *entry, num[32], num2[32], num3[32], dig[LOG_HASH_HEX];
 	long long seq = 0;
 	int rc, r;
 
+	if ((entry = malloc(ENTRY_MAX)) == NULL)
+		return NKHSM_ERR_NOMEM;
 	entry[0] = '\0';
-	put_kv(entry, sizeof(entry), "event", "issue");
-	put_kv(entry, sizeof(entry), "time", (snprintf(num, sizeof(num), "%lld",
-	    (long long)time(NULL)), num));
-	put_kv(entry, sizeof(entry), "kind", e->kind);
-	put_kv(entry, sizeof(entry), "serial", e->serial);
-	put_kv(entry, sizeof(entry), "key_id", e->key_id);
-	put_kv(entry, sizeof(entry), "principals", e->principals);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)e->valid_after);
-	put_kv(entry, sizeof(entry), "valid_after", num);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)e->valid_before);
-	put_kv(entry, sizeof(entry), "valid_before", num);
-	put_kv(entry, sizeof(entry), "subject", e->subject_fp);
+	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
+	snprintf(num2, sizeof(num2), "%llu", (unsigned long long)e->valid_after);
+	snprintf(num3, sizeof(num3), "%llu", (unsigned long long)e->valid_before);
 	cert_digest(e->cert, e->certlen, dig);
-	put_kv(entry, sizeof(entry), "cert_sha256", dig);
-	if ((r = log_append(l, entry, &seq, head)) != 0)
+	if (put_kv(entry, ENTRY_MAX, "event", "issue") != 0 ||
+	    put_kv(entry, ENTRY_MAX, "time", num) != 0 ||
+	    put_kv(entry, ENTRY_MAX, "kind", e->kind) != 0 ||
+	    put_kv(entry, ENTRY_MAX, "serial", e->serial) != 0 ||
+	    put_kv(entry, ENTRY_MAX, "cert_sha256", dig) != 0 ||
+	    put_kv(entry, ENTRY_MAX, "subject", e->subject_fp) != 0 ||
+	    put_kv(entry, ENTRY_MAX, "valid_after", num2) != 0 ||
+	    put_kv(entry, ENTRY_MAX, "valid_before", num3) != 0 ||
+	    put_kv(entry, ENTRY_MAX, "key_id", e->key_id) != 0 ||
+	    put_kv(entry, ENTRY_MAX, "principals", e->principals) != 0) {
+		free(entry);
+		nk_errf(errbuf, errlen, "ledger: log entry too large");
+		return NKHSM_ERR_TOO_LARGE;
+	}
+	r = log_append(l, entry, &seq, head);
+	free(entry);
+	if (r != 0)
 		return dberr(l, errbuf, errlen, "log");
 	if (sqlite3_prepare_v2(l->db, "INSERT INTO certs(family,serial,kind,"
 	    "key_id,principals,valid_after,valid_before,subject_fp,subject_key,"
@@ -398,7 +417,7 @@ sc_ledger_revoke(struct sc_ledger *l, const char *what, const char *value,
 {
 	sqlite3_stmt *st = NULL;
 	const char *sql;
-	char entry[ENTRY_MAX], num[32];
+	char entry[8192], num[32];
 	long long seq;
 	int r = NKHSM_ERR_IO, n;
 
@@ -461,12 +480,16 @@ sc_ledger_revoke(struct sc_ledger *l, const char *what, const char *value,
 		goto fail;
 	}
 	entry[0] = '\0';
-	put_kv(entry, sizeof(entry), "event", "revoke");
 	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
-	put_kv(entry, sizeof(entry), "time", num);
-	put_kv(entry, sizeof(entry), "what", what);
-	put_kv(entry, sizeof(entry), "value", value);
-	put_kv(entry, sizeof(entry), "reason", reason);
+	if (put_kv(entry, sizeof(entry), "event", "revoke") != 0 ||
+	    put_kv(entry, sizeof(entry), "time", num) != 0 ||
+	    put_kv(entry, sizeof(entry), "what", what) != 0 ||
+	    put_kv(entry, sizeof(entry), "value", value) != 0 ||
+	    put_kv(entry, sizeof(entry), "reason", reason) != 0) {
+		nk_errf(errbuf, errlen, "ledger: revocation reason too long");
+		r = NKHSM_ERR_TOO_LARGE;
+		goto fail;
+	}
 	if ((r = log_append(l, entry, &seq, head)) != 0) {
 		dberr(l, errbuf, errlen, "log");
 		goto fail;
@@ -543,23 +566,93 @@ sc_ledger_each_revocation(struct sc_ledger *l,
 	return r;
 }
 
+/* The value of key k in a log entry, percent-decoded; 0 when found. */
+static int
+entry_field(const char *entry, const char *k, char *out, size_t outlen)
+{
+	const char *p = entry, *v;
+	size_t klen = strlen(k), o = 0;
+	unsigned int c;
+
+	for (;;) {
+		if (strncmp(p, k, klen) == 0 && p[klen] == '=')
+			break;
+		if ((p = strchr(p, ' ')) == NULL)
+			return -1;
+		p++;
+	}
+	for (v = p + klen + 1; *v != '\0' && *v != ' '; v++) {
+		if (o + 1 >= outlen)
+			return -1;
+		if (*v == '%' && sscanf(v + 1, "%2x", &c) == 1) {
+			out[o++] = (char)c;
+			v += 2;
+		} else
+			out[o++] = *v;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+struct revent {
+	char	*what;
+	char	*value;
+};
+
+static void
+revents_free(struct revent *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(r[i].what);
+		free(r[i].value);
+	}
+	free(r);
+}
+
+static int
+revoked_by_log(const struct revent *rev, size_t n, const char *family,
+    const char *serial, const char *key_id, const char *fp)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((strcmp(rev[i].what, family) == 0 &&
+		    strcmp(rev[i].value, serial) == 0) ||
+		    (strcmp(family, "ssh") == 0 && strcmp(rev[i].what, "key_id") == 0 &&
+		    strcmp(rev[i].value, key_id) == 0) ||
+		    (strcmp(rev[i].what, "key") == 0 && strcmp(rev[i].value, fp) == 0))
+			return 1;
+	}
+	return 0;
+}
+
 int
 sc_ledger_verify_log(struct sc_ledger *l, const char *expect_head,
     unsigned long *countp, char *head, char *errbuf, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	char prev[LOG_HASH_HEX], hash[LOG_HASH_HEX], dig[LOG_HASH_HEX];
-	char *mhead = NULL, *want = NULL;
-	const char *entry, *p, *q;
+	char *mhead = NULL, *f1 = NULL, *f2 = NULL;
+	const char *entry, *family, *serial, *kind, *key_id, *fp;
+	struct revent *rev = NULL, *nr;
+	size_t nrev = 0, caprev = 0;
 	long long seq, expect = 1;
 	unsigned long issues = 0, certs = 0;
-	int rc, r = NKHSM_ERR_SIGNATURE;
+	int rc, r = NKHSM_ERR_SIGNATURE, head_seen = expect_head == NULL;
 
 	*countp = 0;
 	strcpy(prev, GENESIS);
+	if ((f1 = malloc(ENTRY_MAX)) == NULL || (f2 = malloc(ENTRY_MAX)) == NULL) {
+		r = NKHSM_ERR_NOMEM;
+		goto out;
+	}
 	if (sqlite3_prepare_v2(l->db, "SELECT seq,entry,prev,hash FROM log "
-	    "ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return dberr(l, errbuf, errlen, "log");
+	    "ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+		r = dberr(l, errbuf, errlen, "log");
+		goto out;
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		seq = sqlite3_column_int64(st, 0);
 		entry = (const char *)sqlite3_column_text(st, 1);
@@ -577,15 +670,45 @@ sc_ledger_verify_log(struct sc_ledger *l, const char *expect_head,
 			nk_errf(errbuf, errlen, "log entry %lld was altered", seq);
 			goto out;
 		}
-		if (strstr(entry, " event=issue ") != NULL)
+		if (entry_field(entry, "event", f1, ENTRY_MAX) == 0 &&
+		    strcmp(f1, "issue") == 0)
 			issues++;
+		else if (strcmp(f1, "revoke") == 0) {
+			if (entry_field(entry, "what", f1, ENTRY_MAX) != 0 ||
+			    entry_field(entry, "value", f2, ENTRY_MAX) != 0) {
+				nk_errf(errbuf, errlen, "log entry %lld is malformed",
+				    seq);
+				goto out;
+			}
+			if (nrev == caprev) {
+				caprev = caprev == 0 ? 16 : caprev * 2;
+				if ((nr = realloc(rev, caprev * sizeof(*rev))) == NULL) {
+					r = NKHSM_ERR_NOMEM;
+					goto out;
+				}
+				rev = nr;
+			}
+			rev[nrev].what = strdup(f1);
+			rev[nrev].value = strdup(f2);
+			if (rev[nrev].what == NULL || rev[nrev].value == NULL) {
+				nrev++;
+				r = NKHSM_ERR_NOMEM;
+				goto out;
+			}
+			nrev++;
+		}
+		/* A head recorded earlier must be an entry of this chain. */
+		if (!head_seen && strcmp(hash, expect_head) == 0)
+			head_seen = 1;
 		memcpy(prev, hash, LOG_HASH_HEX);
 		expect++;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (rc != SQLITE_DONE)
-		return dberr(l, errbuf, errlen, "log");
+	if (rc != SQLITE_DONE) {
+		r = dberr(l, errbuf, errlen, "log");
+		goto out;
+	}
 	if (sc_ledger_meta_get(l, "log_head", &mhead) == 0) {
 		if (strcmp(mhead, prev) != 0) {
 			nk_errf(errbuf, errlen, "the log ends at entry %lld, but the "
@@ -597,31 +720,53 @@ sc_ledger_verify_log(struct sc_ledger *l, const char *expect_head,
 		nk_errf(errbuf, errlen, "the ledger's log head is missing");
 		goto out;
 	}
-	if (expect_head != NULL && strcmp(expect_head, prev) != 0) {
-		nk_errf(errbuf, errlen, "the log head is %s, not the %s expected",
-		    prev, expect_head);
+	if (!head_seen) {
+		nk_errf(errbuf, errlen, "%s is not an entry of this log (the log "
+		    "was rewritten, or the head is from another CA)", expect_head);
 		goto out;
 	}
-	/* Every certificate has its log entry, with the same bytes. */
-	if (sqlite3_prepare_v2(l->db, "SELECT c.serial, c.cert, l.entry FROM "
-	    "certs c LEFT JOIN log l ON l.seq = c.log_seq", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return dberr(l, errbuf, errlen, "certs");
+	/* Every certificate has its log entry, with the same bytes and state. */
+	if (sqlite3_prepare_v2(l->db, "SELECT c.family, c.serial, c.kind, "
+	    "c.key_id, c.subject_fp, c.cert, c.revoked_at, l.entry FROM certs c "
+	    "LEFT JOIN log l ON l.seq = c.log_seq", -1, &st, NULL) != SQLITE_OK) {
+		r = dberr(l, errbuf, errlen, "certs");
+		goto out;
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		certs++;
-		entry = (const char *)sqlite3_column_text(st, 2);
-		cert_digest(sqlite3_column_blob(st, 1),
-		    (size_t)sqlite3_column_bytes(st, 1), dig);
-		if (entry == NULL || (p = strstr(entry, " cert_sha256=")) == NULL ||
-		    strncmp(p + 13, dig, 64) != 0 ||
-		    (q = strstr(entry, " serial=")) == NULL ||
-		    strncmp(q + 8, (const char *)sqlite3_column_text(st, 0),
-		    strlen((const char *)sqlite3_column_text(st, 0))) != 0) {
+		family = (const char *)sqlite3_column_text(st, 0);
+		serial = (const char *)sqlite3_column_text(st, 1);
+		kind = (const char *)sqlite3_column_text(st, 2);
+		key_id = (const char *)sqlite3_column_text(st, 3);
+		fp = (const char *)sqlite3_column_text(st, 4);
+		entry = (const char *)sqlite3_column_text(st, 7);
+		cert_digest(sqlite3_column_blob(st, 5),
+		    (size_t)sqlite3_column_bytes(st, 5), dig);
+		if (entry == NULL ||
+		    entry_field(entry, "serial", f1, ENTRY_MAX) != 0 ||
+		    strcmp(f1, serial) != 0 ||
+		    entry_field(entry, "cert_sha256", f2, ENTRY_MAX) != 0 ||
+		    strcmp(f2, dig) != 0 ||
+		    entry_field(entry, "kind", f1, ENTRY_MAX) != 0 ||
+		    strcmp(f1, kind) != 0 ||
+		    entry_field(entry, "key_id", f2, ENTRY_MAX) != 0 ||
+		    strcmp(f2, key_id) != 0) {
 			nk_errf(errbuf, errlen, "certificate serial %s does not match "
-			    "its log entry", sqlite3_column_text(st, 0));
+			    "its log entry", serial);
+			goto out;
+		}
+		if ((sqlite3_column_type(st, 6) != SQLITE_NULL) !=
+		    revoked_by_log(rev, nrev, family, serial, key_id, fp)) {
+			nk_errf(errbuf, errlen, "certificate serial %s is %s in the "
+			    "ledger but %s by the log", serial,
+			    sqlite3_column_type(st, 6) != SQLITE_NULL ? "revoked" :
+			    "valid", sqlite3_column_type(st, 6) != SQLITE_NULL ?
+			    "not revoked" : "revoked");
 			goto out;
 		}
 	}
+	sqlite3_finalize(st);
+	st = NULL;
 	if (rc != SQLITE_DONE) {
 		r = dberr(l, errbuf, errlen, "certs");
 		goto out;
@@ -631,13 +776,70 @@ sc_ledger_verify_log(struct sc_ledger *l, const char *expect_head,
 		    "ledger holds %lu certificates", issues, certs);
 		goto out;
 	}
+	/* Key id and key revocations: in the table exactly when in the log. */
+	{
+		size_t i, want = 0;
+		unsigned long have = 0;
+
+		for (i = 0; i < nrev; i++)
+			if (strcmp(rev[i].what, "key_id") == 0 ||
+			    strcmp(rev[i].what, "key") == 0)
+				want++;
+		if (sqlite3_prepare_v2(l->db, "SELECT what, value FROM revocations",
+		    -1, &st, NULL) != SQLITE_OK) {
+			r = dberr(l, errbuf, errlen, "revocations");
+			goto out;
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			for (i = 0; i < nrev; i++)
+				if (strcmp(rev[i].what, (const char *)
+				    sqlite3_column_text(st, 0)) == 0 &&
+				    strcmp(rev[i].value, (const char *)
+				    sqlite3_column_text(st, 1)) == 0)
+					break;
+			if (i == nrev) {
+				nk_errf(errbuf, errlen, "revocation of %s %s is not in "
+				    "the log", sqlite3_column_text(st, 0),
+				    sqlite3_column_text(st, 1));
+				goto out;
+			}
+			have++;
+		}
+		if (have != want) {
+			nk_errf(errbuf, errlen, "the log records %zu key id/key "
+			    "revocations but the ledger holds %lu (one was removed)",
+			    want, have);
+			goto out;
+		}
+	}
 	*countp = (unsigned long)(expect - 1);
 	if (head != NULL)
 		memcpy(head, prev, LOG_HASH_HEX);
 	r = 0;
  out:
-	(void)want;
 	free(mhead);
+	free(f1);
+	free(f2);
+	revents_free(rev, nrev);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Is this key id or subject key revoked for the future? */
+int
+sc_ledger_is_revoked(struct sc_ledger *l, const char *key_id, const char *fp)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT 1 FROM revocations WHERE "
+	    "(what='key_id' AND value=?1) OR (what='key' AND value=?2)", -1,
+	    &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key_id != NULL ? key_id : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, fp != NULL ? fp : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r = 1;
 	sqlite3_finalize(st);
 	return r;
 }

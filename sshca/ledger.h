@@ -66,7 +66,13 @@ int sc_ledger_each(struct sc_ledger *l, int (*fn)(const struct sc_row *, void *)
 int sc_ledger_each_revocation(struct sc_ledger *l,
     int (*fn)(const char *what, const char *value, const char *subject_key,
     void *), void *arg);
-/* Check the hash chain and its agreement with the issued certificates. */
+/* 1 when the key id or the subject key is revoked; -1 on error. */
+int sc_ledger_is_revoked(struct sc_ledger *l, const char *key_id,
+    const char *fp);
+/*
+ * Check the hash chain and its agreement with the certificates and
+ * revocations. expect_head, if given, must be an entry of the chain.
+ */
 int sc_ledger_verify_log(struct sc_ledger *l, const char *expect_head,
     unsigned long *countp, char *head, char *errbuf, size_t errlen);
 

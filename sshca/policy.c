@@ -857,7 +857,6 @@ sc_policy_check(const struct sc_policy *pol, const struct sc_certreq *req,
 	    req->ncrit > SC_OPTIONS_MAX || req->next > SC_OPTIONS_MAX ||
 	    (req->principals == NULL && req->nprincipals != 0))
 		return NKHSM_ERR_INVALID_ARGUMENT;
-	(void)now;	/* the length is valid_before - valid_after */
 	key_id = req->key_id != NULL ? req->key_id : "";
 	tname = type_name(req->type);
 	echo_str(echo, sizeof(echo), key_id);
@@ -913,7 +912,13 @@ sc_policy_check(const struct sc_policy *pol, const struct sc_certreq *req,
 		    "starts", pol->name, line);
 		goto out;
 	} else if (rule != NULL && !rule->forever) {
-		length = req->valid_before - req->valid_after;
+		/*
+		 * What counts is how long the certificate stays usable from
+		 * now on: a post-dated certificate is as long as its end is
+		 * far, and backdating the start (-5m, always:) costs nothing.
+		 */
+		length = req->valid_before > (uint64_t)now ?
+		    req->valid_before - (uint64_t)now : 0;
 		if (length > rule->max_validity) {
 			format_duration(length, dur, sizeof(dur));
 			nk_errf(errbuf, errlen, "%s:%zu: max_validity %s "

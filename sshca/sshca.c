@@ -95,7 +95,7 @@ usage(FILE *f)
 "  --key URI         the CA key (init: use an existing key)\n"
 "  --pin-source SRC  env:VAR or file:PATH (default: ask on the terminal)\n"
 "  --policy FILE     issuance policy (default STATE/policy.conf if present)\n"
-"  --config FILE     nkhsm.conf;  --allow-final-try;  -q quiet;  -h;  -V\n"
+"  --config FILE     nkhsm.conf;  --allow-final-try;  -q quiet;  -h;  --version\n"
 "\n"
 "-V takes ssh-keygen's forms: +1h, -5m:+1d, 20261201, always:+8h, forever.\n",
 	    "/var/lib/nkhsm-sshca");
@@ -191,6 +191,22 @@ open_ledger(struct ca *ca, int create)
 	return 0;
 }
 
+/* A whole decimal number in [min, max]; -1 otherwise. */
+static long
+parse_num(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	return v;
+}
+
 static int
 read_text(const char *path, char **outp)
 {
@@ -283,7 +299,7 @@ cmd_init(struct ca *ca, int argc, char **argv)
 	BIO *bio = NULL;
 	char *pem;
 	long pemlen, days = 3650;
-	int r, ret;
+	int r, ret, fresh = 0;
 
 	if (o->curve != NULL && (nkhsm_curve_from_name(o->curve, &curve) != 0 ||
 	    curve == NKHSM_CURVE_P521)) {
@@ -291,12 +307,15 @@ cmd_init(struct ca *ca, int argc, char **argv)
 		    "many X.509 verifiers)");
 		return EX_USAGE;
 	}
-	if (o->days != NULL && ((days = strtol(o->days, NULL, 10)) < 1 ||
-	    days > 36500)) {
+	if (o->days != NULL && (days = parse_num(o->days, 1, 36500)) < 0) {
 		cli_errx("--days must be 1 to 36500");
 		return EX_USAGE;
 	}
-	if ((ret = state_dir(ca, 1)) != 0 || (ret = open_ledger(ca, 1)) != 0)
+	if ((ret = state_dir(ca, 1)) != 0)
+		return ret;
+	snprintf(path, sizeof(path), "%s/" LEDGER_FILE, ca->dir);
+	fresh = access(path, F_OK) != 0;
+	if ((ret = open_ledger(ca, 1)) != 0)
 		return ret;
 	if (sc_ledger_meta_get(ca->l, "key_uri", &existing) == 0) {
 		cli_errx("%s is already a CA (key %s)", ca->dir, existing);
@@ -304,26 +323,28 @@ cmd_init(struct ca *ca, int argc, char **argv)
 		return EX_EXISTS;
 	}
 	if ((ret = cli_env_open(&ca->e, &o->c, o->key)) != 0)
-		return ret;
+		goto out;
 	ca->have_env = 1;
 	if ((ret = cli_env_token(&ca->e)) != 0 ||
 	    (ret = cli_env_login(&ca->e, &o->c)) != 0)
-		return ret;
+		goto out;
 	if (o->key != NULL) {
 		if ((ret = cli_env_key(&ca->e, &ca->key)) != 0)
-			return ret;
+			goto out;
 	} else if ((r = nkhsm_keygen(ca->e.tok, curve, o->label != NULL ?
 	    o->label : "nkhsm-sshca", NULL, 0, &ca->key)) != 0) {
 		cli_errx("cannot generate the CA key: %s%s", nkhsm_strerror(r),
 		    r == NKHSM_ERR_EXISTS ? " (use --key URI for an existing key, "
 		    "or --label)" : "");
-		return cli_exit_for(r);
+		ret = cli_exit_for(r);
+		goto out;
 	}
 	if ((r = nkhsm_selfsign(ca->key, o->subject != NULL ? o->subject :
 	    "CN=nkhsm-sshca CA", (unsigned int)days, NKHSM_SELFSIGN_CA,
 	    &cert)) != 0) {
 		cli_errx("cannot make the CA certificate: %s", nkhsm_strerror(r));
-		return cli_exit_for(r);
+		ret = cli_exit_for(r);
+		goto out;
 	}
 	r = nkhsm_token_store_cert(ca->key, cert);
 	if (r != 0 && r != NKHSM_ERR_EXISTS) {
@@ -360,6 +381,15 @@ cmd_init(struct ca *ca, int argc, char **argv)
 	printf("%s\n", line);
 	ret = 0;
  out:
+	if (ret != 0 && fresh) {
+		/* Leave no half-made CA behind: the ledger this init created. */
+		sc_ledger_close(&ca->l);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/" LEDGER_FILE "-wal", ca->dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/" LEDGER_FILE "-shm", ca->dir);
+		unlink(path);
+	}
 	BIO_free(bio);
 	X509_free(cert);
 	free(line);
@@ -673,7 +703,7 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 		if (incr)
 			s++;
 		errno = 0;
-		first = strtoull(s, &end, 0);
+		first = strtoull(s, &end, 10);
 		if (*s == '-' || *s == '\0' || *end != '\0' || errno != 0 ||
 		    first == 0) {
 			cli_errx("-z: a serial from 1 to 2^64-1 (0 is never issued)");
@@ -751,6 +781,15 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 	}
 	if ((ret = load_ca(ca, 1)) != 0)
 		goto out;
+	/* A revoked key id or key would be born revoked: refuse it. */
+	for (i = 0; i < (size_t)argc; i++) {
+		if (sc_ledger_is_revoked(ca->l, reqs[i].key_id, pks[i].fp) != 0) {
+			cli_errx("%s: key id '%s' or key %s is revoked; not issuing",
+			    argv[i], reqs[i].key_id, pks[i].fp);
+			ret = EX_POLICY;
+			goto out;
+		}
+	}
 	progress = argc >= PROGRESS_MIN && isatty(STDERR_FILENO) && !o->quiet;
 	if ((is = calloc(CHUNK, sizeof(*is))) == NULL ||
 	    (paths = calloc((size_t)argc, sizeof(*paths))) == NULL) {
@@ -871,8 +910,7 @@ cmd_x509(struct ca *ca, int argc, char **argv)
 		cli_errx("--profile must be user or host");
 		return EX_USAGE;
 	}
-	if (o->days != NULL && ((days = strtol(o->days, NULL, 10)) < 1 ||
-	    days > 3650)) {
+	if (o->days != NULL && (days = parse_num(o->days, 1, 3650)) < 0) {
 		cli_errx("--days must be 1 to 3650");
 		return EX_USAGE;
 	}
@@ -936,8 +974,16 @@ cmd_x509(struct ca *ca, int argc, char **argv)
 	e.serial = serial;
 	e.key_id = subj;
 	e.principals = o->san != NULL ? o->san : "";
-	e.valid_after = (uint64_t)time(NULL);
-	e.valid_before = (uint64_t)time(NULL) + (uint64_t)days * 86400;
+	{
+		struct tm tm;
+
+		memset(&tm, 0, sizeof(tm));
+		e.valid_after = ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm) ?
+		    (uint64_t)timegm(&tm) : (uint64_t)time(NULL);
+		memset(&tm, 0, sizeof(tm));
+		e.valid_before = ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) ?
+		    (uint64_t)timegm(&tm) : e.valid_after;
+	}
 	e.subject_fp = fp;
 	e.subject_key = spem;
 	e.cert = der;
@@ -1418,8 +1464,7 @@ cmd_crl(struct ca *ca, int argc, char **argv)
 		cli_errx("crl needs -o FILE");
 		return EX_USAGE;
 	}
-	if (o->days != NULL && ((days = strtol(o->days, NULL, 10)) < 1 ||
-	    days > 366)) {
+	if (o->days != NULL && (days = parse_num(o->days, 1, 366)) < 0) {
 		cli_errx("--days must be 1 to 366");
 		return EX_USAGE;
 	}
@@ -1567,7 +1612,7 @@ static const struct command {
 };
 
 static const char *const common = "state module config quiet help version "
-    "pin-source allow-final-try token key policy";
+    "pin-source allow-final-try";
 
 static int
 accepts(const struct command *c, const char *opt)

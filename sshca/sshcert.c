@@ -485,7 +485,7 @@ parse_interval(const char *s, size_t len, long long *out)
 static int
 parse_abs(const char *s, size_t len, uint64_t *out)
 {
-	struct tm tm;
+	struct tm tm, want;
 	char buf[16];
 	time_t t;
 	size_t i;
@@ -512,7 +512,12 @@ parse_abs(const char *s, size_t len, uint64_t *out)
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
+	want = tm;
 	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	/* timegm normalizes: 20260231 would become March 3. Refuse that. */
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_mday != want.tm_mday ||
+	    tm.tm_mon != want.tm_mon || tm.tm_year != want.tm_year)
 		return -1;
 	*out = (uint64_t)t;
 	return 0;

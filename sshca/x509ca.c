@@ -74,7 +74,8 @@ random_serial(ASN1_INTEGER *out, char *serialhex, size_t hexlen)
 	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) != NULL &&
 	    BN_to_ASN1_INTEGER(bn, out) != NULL &&
 	    (hex = BN_bn2hex(bn)) != NULL && strlen(hex) < hexlen) {
-		snprintf(serialhex, hexlen, "%s", hex);
+		/* No leading zeros: the form revoke takes and the ledger keeps. */
+		snprintf(serialhex, hexlen, "%s", hex + strspn(hex, "0"));
 		r = 0;
 	}
 	OPENSSL_free(hex);

@@ -18,6 +18,8 @@ INTEGRATION_TESTS = \
 	tests/integration/pam-auth.sh \
 	tests/integration/pam-session.sh \
 	tests/integration/pam-sweep.sh \
-	tests/integration/pam-ca.sh
+	tests/integration/pam-ca.sh \
+	tests/integration/sweep-tool.sh \
+	tests/integration/sweep-sshca.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/common.sh $(INTEGRATION_TESTS)

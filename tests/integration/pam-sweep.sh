@@ -33,6 +33,10 @@ for rv in CKR_DEVICE_REMOVED ${NKHSM_SWEEP_MORE:-}; do
 			# flow, and the login rightly goes on. Nothing else may pass.
 			if [ "$fn" = C_GetTokenInfo ] && [ "$spare" -eq 0 ]; then
 				spare=1
+			elif [ "$fn" = C_Logout ] && [ "$rv" = CKR_USER_NOT_LOGGED_IN ]; then
+				# "Not logged in" at logout comes after a correct
+				# login and a verified signature: a real success.
+				:
 			else
 				bad=$((bad + 1)); echo "  $rv at call $i ($fn): SUCCESS"
 			fi

@@ -490,16 +490,20 @@ test_validity(void **state)
 	q.r.valid_before = q.r.valid_after + 9 * DAY + 90 * 60 + 5;
 	refused(pol, &q, "t.conf:2: max_validity 8h exceeded (requested "
 	    "1w2d1h30m5s)");
-	/* the whole interval counts: backdating uses up the budget */
+	/* what counts is the usable time from now: backdating is free ... */
 	req_init(&q, SC_CERT_USER, "alice", "alice");
 	q.r.valid_after = (uint64_t)NOW - 5 * 60;
 	q.r.valid_before = (uint64_t)NOW + 8 * HOUR;
-	refused(pol, &q, "t.conf:2: max_validity 8h exceeded (requested "
-	    "8h5m)");
+	allowed(pol, &q);
 	req_init(&q, SC_CERT_USER, "alice", "alice");	/* "always:+1h" */
 	q.r.valid_after = 0;
+	allowed(pol, &q);
+	/* ... and post-dating does not hide a far end */
+	req_init(&q, SC_CERT_USER, "alice", "alice");
+	q.r.valid_after = (uint64_t)NOW + 10 * DAY;
+	q.r.valid_before = (uint64_t)NOW + 10 * DAY + HOUR;
 	refused(pol, &q, "t.conf:2: max_validity 8h exceeded (requested "
-	    "2976w1d9h)");
+	    "1w3d1h)");
 	req_init(&q, SC_CERT_USER, "alice", "alice");
 	q.r.valid_before = SC_FOREVER;
 	refused(pol, &q, "t.conf:2: max_validity 8h exceeded (requested "
