@@ -20,6 +20,15 @@ INTEGRATION_TESTS = \
 	tests/integration/pam-sweep.sh \
 	tests/integration/pam-ca.sh \
 	tests/integration/sweep-tool.sh \
-	tests/integration/sweep-sshca.sh
+	tests/integration/sweep-sshca.sh \
+	tests/integration/sshca-sign.sh \
+	tests/integration/sshca-sshd.sh \
+	tests/integration/sshca-ledger.sh \
+	tests/integration/sshca-x509.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/common.sh $(INTEGRATION_TESTS)
+
+# The list of tests, for tools/ci-hardening.sh to run a subset.
+print-tests:
+	@echo $(TESTS)
+.PHONY: print-tests

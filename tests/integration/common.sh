@@ -36,9 +36,47 @@ chmod 600 "$T/nkhsm.conf"
 npass=0
 nfail=0
 
+# CI's hardening run sets NKHSM_VALGRIND=1: the programs under test then run
+# under valgrind memcheck (children included: pam_nkhsm's helper), and each
+# run's reports are checked by vg_check. NKHSM_TEST_PRELOAD is prepended to
+# LD_PRELOAD where a test sets its own (the ASan runtime, in the sanitizer
+# run, so that pamtester can load an instrumented pam_nkhsm.so).
+VG=
+SLOW=1
+if [ -n "${NKHSM_VALGRIND:-}" ]; then
+	VG="valgrind --trace-children=yes
+	    --trace-children-skip=/usr/bin/*,/bin/*,/usr/sbin/*,/sbin/*
+	    --leak-check=full
+	    --errors-for-leak-kinds=definite --show-leak-kinds=definite
+	    --log-file=$T/vg.%p.log"
+	SLOW=8	# deadlines in the tests stretch this much under valgrind
+fi
+
 pass() { npass=$((npass + 1)); echo "ok $npass - $*"; }
+# vg_check: fail if the last runs under valgrind reported an error or a leak.
+vg_check() {
+	[ -n "$VG" ] || return 0
+	# Definite leaks count as errors (--errors-for-leak-kinds=definite).
+	# Names of their own: this runs inside the tests' loops.
+	_vgbad=$(grep -lE 'ERROR SUMMARY: [1-9]' "$T"/vg.*.log 2>/dev/null)
+	if [ -n "$_vgbad" ]; then
+		# A file, not a counter: this may run in a $(...) subshell.
+		echo "${1:-}" >> "$T/vg.fail"
+		echo "FAIL - valgrind reported errors (${1:-})" >&2
+		for _vgf in $_vgbad; do
+			grep -m1 'Command:' "$_vgf"
+			sed -n '/Invalid\|uninitialised\|are definitely lost\|Mismatched\|Syscall param/,/^==[0-9]*== $/p' \
+			    "$_vgf" | head -30
+		done >&2
+	fi
+	rm -f "$T"/vg.*.log
+}
 fail() { nfail=$((nfail + 1)); echo "FAIL - $*"; }
 finish() {
+	if [ -s "$T/vg.fail" ]; then
+		nfail=$((nfail + $(wc -l < "$T/vg.fail")))
+		echo "FAIL - valgrind: errors in $(wc -l < "$T/vg.fail") run(s)"
+	fi
 	echo "$npass passed, $nfail failed"
 	[ "$nfail" -eq 0 ]
 	exit $?
@@ -52,7 +90,7 @@ init_token() {
 
 # nk ARGS...: nkhsm-tool on SoftHSM with the test configuration.
 nk() {
-	"$TOOL" --config "$T/nkhsm.conf" --module "$SOFTHSM_MODULE" "$@"
+	$VG "$TOOL" --config "$T/nkhsm.conf" --module "$SOFTHSM_MODULE" "$@"
 }
 
 # expect_exit CODE DESCRIPTION CMD...: run, check the exit code; output in $T/out, $T/err.
@@ -124,11 +162,13 @@ pam_service() {
 pam_run() {
 	svc=$1 op=$2 input=$3
 	shift 3
-	printf '%b' "$input" | env "$@" LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1 \
-	    PAM_WRAPPER_SERVICE_DIR="$PAMD" PAM_WRAPPER_DEBUGLEVEL=2 \
+	printf '%b' "$input" | env "$@" \
+	    LD_PRELOAD="${NKHSM_TEST_PRELOAD:+$NKHSM_TEST_PRELOAD }$PAM_WRAPPER_LIB" \
+	    PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$PAMD" PAM_WRAPPER_DEBUGLEVEL=2 \
 	    PAM_WRAPPER_DISABLE_DEEPBIND=1 \
-	    pamtester -v "$svc" "$PAM_USER" $op > "$T/pam.out" 2>&1
+	    $VG pamtester -v "$svc" "$PAM_USER" $op > "$T/pam.out" 2>&1
 	pam_rc=$?
+	vg_check "pamtester $svc $op"
 	pam_res=$(grep '^pamtester: ' "$T/pam.out" | grep -v 'invoking\|performing' | tail -1)
 }
 

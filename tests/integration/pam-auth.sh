@@ -175,7 +175,7 @@ pam_run wait authenticate "$USER_PIN\n" SOFTHSM2_CONF="$T/empty-softhsm.conf"
 took=$(( $(date +%s) - start ))
 expect_pam "$R_UNAVAIL" "no token after wait=2: PAM_AUTHINFO_UNAVAIL"
 expect_grep "Insert your Nitrokey HSM 'pamtok'" "$T/pam.out" "wait: the user is asked to insert the named token"
-[ "$took" -ge 2 ] && [ "$took" -le 10 ] && pass "wait: waited about 2 s ($took s)" || fail "wait: took $took s"
+[ "$took" -ge 2 ] && [ "$took" -le $((10 * SLOW)) ] && pass "wait: waited about 2 s ($took s)" || fail "wait: took $took s"
 # The token appears during the wait.
 ( sleep 1; cp -r "$T/tokens/." "$T/tokens2/" ) &
 pam_run wait authenticate "$USER_PIN\n" SOFTHSM2_CONF="$T/empty-softhsm.conf"
@@ -183,18 +183,18 @@ wait
 expect_pam "$R_SUCCESS" "token inserted during the wait: PAM_SUCCESS"
 rm -rf "$T/tokens2"/*
 
-pam_service hang "auth required $PAM_MOD $PAM_BASE timeout=2"
+pam_service hang "auth required $PAM_MOD $PAM_BASE timeout=$((2 * SLOW))"
 sed -i "s| module=$SOFTHSM_MODULE| module=$FAULT_MODULE|" "$PAMD/hang"
 start=$(date +%s)
 pam_run hang authenticate "$USER_PIN\n" NKFAULT_HANG_FN=C_GetSlotList
 took=$(( $(date +%s) - start ))
 expect_pam "$R_UNAVAIL" "PKCS#11 hangs before the PIN: PAM_AUTHINFO_UNAVAIL"
-[ "$took" -le 8 ] && pass "hang before the PIN: ended by timeout=2 ($took s)" || fail "hang: took $took s"
+[ "$took" -le $((8 * SLOW)) ] && pass "hang before the PIN: ended by the timeout ($took s)" || fail "hang: took $took s"
 start=$(date +%s)
 pam_run hang authenticate "$USER_PIN\n" NKFAULT_HANG_FN=C_Sign
 took=$(( $(date +%s) - start ))
 expect_pam "$R_AUTH_ERR" "PKCS#11 hangs after the PIN: PAM_AUTH_ERR"
-[ "$took" -le 8 ] && pass "hang after the PIN: ended by timeout=2 ($took s)" || fail "hang: took $took s"
+[ "$took" -le $((8 * SLOW)) ] && pass "hang after the PIN: ended by the timeout ($took s)" || fail "hang: took $took s"
 pam_run fault authenticate "$USER_PIN\n" NKFAULT_CRASH_FN=C_Initialize
 expect_pam "$R_UNAVAIL" "PKCS#11 module crashes at start: PAM_AUTHINFO_UNAVAIL"
 pam_run fault authenticate "$USER_PIN\n" NKFAULT_CRASH_FN=C_Login NKFAULT_CRASH_SIGNAL=SEGV
