@@ -288,8 +288,9 @@ nkhsm_conf_parse(const char *name, const char *text, size_t len,
     nkhsm_conf_t **confp, char *errbuf, size_t errlen)
 {
 	nkhsm_conf_t *conf = NULL;
-	const char *p, *end, *nl;
-	size_t lineno = 0, linelen;
+	struct nk_lines it;
+	const char *p;
+	size_t linelen;
 	int r = NKHSM_ERR_INTERNAL;
 
 	if (confp != NULL)
@@ -307,75 +308,19 @@ nkhsm_conf_parse(const char *name, const char *text, size_t len,
 	}
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		return NKHSM_ERR_NOMEM;
-	for (p = text, end = text + len; p < end; p = nl + 1) {
-		lineno++;
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		linelen = (size_t)(nl - p);
-		if (linelen > NKHSM_CONF_LINE_MAX) {
-			nk_errf(errbuf, errlen, "%s:%zu: line too long "
-			    "(max %d bytes)", name, lineno,
-			    NKHSM_CONF_LINE_MAX);
-			r = NKHSM_ERR_CONFIG;
-			goto out;
-		}
-		if (memchr(p, '\0', linelen) != NULL) {
-			nk_errf(errbuf, errlen, "%s:%zu: NUL byte", name,
-			    lineno);
-			r = NKHSM_ERR_CONFIG;
-			goto out;
-		}
-		if ((r = parse_line(conf, name, lineno, p, linelen,
+	nk_lines_init(&it, text, len);
+	while ((r = nk_lines_next(&it, name, NKHSM_CONF_LINE_MAX, &p, &linelen,
+	    errbuf, errlen)) > 0)
+		if ((r = parse_line(conf, name, it.lineno, p, linelen,
 		    errbuf, errlen)) != 0)
 			goto out;
-	}
+	if (r < 0)
+		goto out;
 	*confp = conf;
 	conf = NULL;
 	r = 0;
  out:
 	nkhsm_conf_free(&conf);
-	return r;
-}
-
-/* Read at most NKHSM_CONF_SIZE_MAX + 1 bytes, so "too large" is seen. */
-static int
-read_capped(int fd, const char *path, char **bufp, size_t *lenp,
-    char *errbuf, size_t errlen)
-{
-	char *buf = NULL;
-	size_t len = 0, cap = NKHSM_CONF_SIZE_MAX + 1;
-	ssize_t n;
-	int r = NKHSM_ERR_INTERNAL;
-
-	*bufp = NULL;
-	*lenp = 0;
-	if ((buf = malloc(cap)) == NULL)
-		return NKHSM_ERR_NOMEM;
-	while (len < cap) {
-		if ((n = read(fd, buf + len, cap - len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			nk_errf(errbuf, errlen, "%s: %s", path,
-			    strerror(errno));
-			r = NKHSM_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > NKHSM_CONF_SIZE_MAX) {
-		nk_errf(errbuf, errlen, "%s: file too large (max %d bytes)",
-		    path, NKHSM_CONF_SIZE_MAX);
-		r = NKHSM_ERR_CONFIG;
-		goto out;
-	}
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-	r = 0;
- out:
-	free(buf);
 	return r;
 }
 
@@ -386,7 +331,7 @@ nkhsm_conf_load(const char *path, long owner_uid, nkhsm_conf_t **confp,
 	nkhsm_conf_t *conf = NULL;
 	char *text = NULL;
 	size_t len = 0;
-	int fd = -1, is_default = 0, r = NKHSM_ERR_INTERNAL;
+	int is_default = 0, r = NKHSM_ERR_INTERNAL;
 
 	if (confp != NULL)
 		*confp = NULL;
@@ -398,38 +343,23 @@ nkhsm_conf_load(const char *path, long owner_uid, nkhsm_conf_t **confp,
 		path = nkhsm_default_conf();
 		is_default = 1;
 	}
-	/* O_NONBLOCK: a FIFO planted at the path must not hang the open. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK);
-	if (fd == -1 && errno == ENOENT && is_default) {
+	r = nk_file_load(path, owner_uid, NKHSM_CONF_SIZE_MAX, &text, &len,
+	    errbuf, errlen);
+	if (r == NKHSM_ERR_IO && errno == ENOENT && is_default) {
 		/* No default file: an empty configuration. */
+		if (errbuf != NULL && errlen > 0)
+			errbuf[0] = '\0';
 		if ((conf = calloc(1, sizeof(*conf))) == NULL) {
 			r = NKHSM_ERR_NOMEM;
 			goto out;
 		}
-	} else if (fd == -1) {
-		if (errno == ELOOP) {
-			nk_errf(errbuf, errlen, "%s: is a symbolic link "
-			    "(refused)", path);
-			r = NKHSM_ERR_PERMISSION;
-		} else {
-			nk_errf(errbuf, errlen, "%s: %s", path,
-			    strerror(errno));
-			r = NKHSM_ERR_IO;
-		}
-		goto out;
-	} else if ((r = nkhsm_file_check(fd, path, owner_uid, errbuf,
-	    errlen)) != 0 ||
-	    (r = read_capped(fd, path, &text, &len, errbuf, errlen)) != 0 ||
-	    (r = nkhsm_conf_parse(path, text, len, &conf, errbuf,
-	    errlen)) != 0)
+	} else if (r != 0 ||
+	    (r = nkhsm_conf_parse(path, text, len, &conf, errbuf, errlen)) != 0)
 		goto out;
 	*confp = conf;
 	conf = NULL;
 	r = 0;
  out:
-	if (fd != -1)
-		close(fd);
 	free(text);
 	nkhsm_conf_free(&conf);
 	return r;

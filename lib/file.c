@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "nk-int.h"
@@ -69,4 +72,104 @@ nkhsm_file_check(int fd, const char *path, long owner_uid,
 	r = 0;
  out:
 	return r;
+}
+
+/*
+ * Read a whole configuration-like file: opened without following symlinks
+ * (O_NONBLOCK: a FIFO planted at the path cannot hang the open), checked
+ * with nkhsm_file_check, at most max bytes. A missing file is NKHSM_ERR_IO
+ * with errno ENOENT, so that callers may treat it as "no file".
+ */
+int
+nk_file_load(const char *path, long owner_uid, size_t max, char **textp,
+    size_t *lenp, char *errbuf, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r, saved;
+
+	*textp = NULL;
+	*lenp = 0;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1) {
+		saved = errno;
+		if (saved == ELOOP) {
+			nk_errf(errbuf, errlen, "%s: is a symbolic link (refused)",
+			    path);
+			return NKHSM_ERR_PERMISSION;
+		}
+		nk_errf(errbuf, errlen, "%s: %s", path, strerror(saved));
+		errno = saved;
+		return NKHSM_ERR_IO;
+	}
+	if ((r = nkhsm_file_check(fd, path, owner_uid, errbuf, errlen)) != 0)
+		goto out;
+	/* Read one byte more than allowed, so that "too large" is seen. */
+	if ((buf = malloc(max + 1)) == NULL) {
+		r = NKHSM_ERR_NOMEM;
+		goto out;
+	}
+	while (len < max + 1) {
+		if ((n = read(fd, buf + len, max + 1 - len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			nk_errf(errbuf, errlen, "%s: %s", path, strerror(errno));
+			r = NKHSM_ERR_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		nk_errf(errbuf, errlen, "%s: file too large (max %zu bytes)",
+		    path, max);
+		r = NKHSM_ERR_CONFIG;
+		goto out;
+	}
+	*textp = buf;
+	*lenp = len;
+	buf = NULL;
+	r = 0;
+ out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+void
+nk_lines_init(struct nk_lines *it, const char *text, size_t len)
+{
+	it->p = text;
+	it->end = text + len;
+	it->lineno = 0;
+}
+
+int
+nk_lines_next(struct nk_lines *it, const char *name, size_t maxlen,
+    const char **linep, size_t *lenp, char *errbuf, size_t errlen)
+{
+	const char *nl;
+	size_t len;
+
+	if (it->p == NULL || it->p >= it->end)
+		return 0;
+	it->lineno++;
+	if ((nl = memchr(it->p, '\n', (size_t)(it->end - it->p))) == NULL)
+		nl = it->end;
+	len = (size_t)(nl - it->p);
+	if (len > maxlen) {
+		nk_errf(errbuf, errlen, "%s:%zu: line too long (max %zu bytes)",
+		    name, it->lineno, maxlen);
+		return NKHSM_ERR_CONFIG;
+	}
+	if (memchr(it->p, '\0', len) != NULL) {
+		nk_errf(errbuf, errlen, "%s:%zu: NUL byte", name, it->lineno);
+		return NKHSM_ERR_CONFIG;
+	}
+	*linep = it->p;
+	*lenp = len;
+	it->p = nl + 1;
+	return 1;
 }

@@ -47,4 +47,17 @@ int nk_point_wrap(const uint8_t *pt, size_t len, uint8_t *out, size_t *outlenp);
 int nk_digest(nkhsm_curve_t curve, const uint8_t *msg, size_t len,
     uint8_t *out, size_t *outlenp);
 
+/* Configuration-like files (file.c). */
+int nk_file_load(const char *path, long owner_uid, size_t max, char **textp,
+    size_t *lenp, char *errbuf, size_t errlen);
+/* Lines of a text, with "NAME:LINE: line too long" and "NUL byte" errors. */
+struct nk_lines {
+	const char	*p, *end;
+	size_t		 lineno;
+};
+void nk_lines_init(struct nk_lines *it, const char *text, size_t len);
+/* 1 and the line (without its newline), 0 at the end, or an error. */
+int nk_lines_next(struct nk_lines *it, const char *name, size_t maxlen,
+    const char **linep, size_t *lenp, char *errbuf, size_t errlen);
+
 #endif /* NK_INT_H */

@@ -610,8 +610,9 @@ sc_policy_parse(const char *name, const char *text, size_t len,
     struct sc_policy **polp, char *errbuf, size_t errlen)
 {
 	struct sc_policy *pol = NULL;
-	const char *p, *end, *nl;
-	size_t lineno = 0, linelen;
+	struct nk_lines it;
+	const char *p;
+	size_t linelen;
 	int r = NKHSM_ERR_INTERNAL;
 
 	if (polp != NULL)
@@ -632,74 +633,19 @@ sc_policy_parse(const char *name, const char *text, size_t len,
 		r = NKHSM_ERR_NOMEM;
 		goto out;
 	}
-	for (p = text, end = text + len; p < end; p = nl + 1) {
-		lineno++;
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		linelen = (size_t)(nl - p);
-		if (linelen > POL_LINE_MAX) {
-			nk_errf(errbuf, errlen, "%s:%zu: line too long "
-			    "(max %d bytes)", name, lineno, POL_LINE_MAX);
-			r = NKHSM_ERR_CONFIG;
-			goto out;
-		}
-		if (memchr(p, '\0', linelen) != NULL) {
-			nk_errf(errbuf, errlen, "%s:%zu: NUL byte", name,
-			    lineno);
-			r = NKHSM_ERR_CONFIG;
-			goto out;
-		}
-		if ((r = parse_line(pol, name, lineno, p, linelen, errbuf,
+	nk_lines_init(&it, text, len);
+	while ((r = nk_lines_next(&it, name, POL_LINE_MAX, &p, &linelen,
+	    errbuf, errlen)) > 0)
+		if ((r = parse_line(pol, name, it.lineno, p, linelen, errbuf,
 		    errlen)) != 0)
 			goto out;
-	}
+	if (r < 0)
+		goto out;
 	*polp = pol;
 	pol = NULL;
 	r = 0;
  out:
 	sc_policy_free(&pol);
-	return r;
-}
-
-/* Read at most POL_SIZE_MAX + 1 bytes, so "too large" is seen. */
-static int
-read_capped(int fd, const char *path, char **bufp, size_t *lenp,
-    char *errbuf, size_t errlen)
-{
-	char *buf = NULL;
-	size_t len = 0, cap = POL_SIZE_MAX + 1;
-	ssize_t n;
-	int r = NKHSM_ERR_INTERNAL;
-
-	*bufp = NULL;
-	*lenp = 0;
-	if ((buf = malloc(cap)) == NULL)
-		return NKHSM_ERR_NOMEM;
-	while (len < cap) {
-		if ((n = read(fd, buf + len, cap - len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			nk_errf(errbuf, errlen, "%s: %s", path,
-			    strerror(errno));
-			r = NKHSM_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > POL_SIZE_MAX) {
-		nk_errf(errbuf, errlen, "%s: file too large (max %d bytes)",
-		    path, POL_SIZE_MAX);
-		r = NKHSM_ERR_CONFIG;
-		goto out;
-	}
-	*bufp = buf;
-	*lenp = len;
-	buf = NULL;
-	r = 0;
- out:
-	free(buf);
 	return r;
 }
 
@@ -709,7 +655,7 @@ sc_policy_load(const char *path, struct sc_policy **polp, char *errbuf,
 {
 	char *text = NULL;
 	size_t len = 0;
-	int fd = -1, r = NKHSM_ERR_INTERNAL;
+	int r = NKHSM_ERR_INTERNAL;
 
 	if (polp != NULL)
 		*polp = NULL;
@@ -717,29 +663,12 @@ sc_policy_load(const char *path, struct sc_policy **polp, char *errbuf,
 		errbuf[0] = '\0';
 	if (polp == NULL || path == NULL)
 		return NKHSM_ERR_INVALID_ARGUMENT;
-	/* O_NONBLOCK: a FIFO planted at the path must not hang the open. */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) == -1) {
-		if (errno == ELOOP) {
-			nk_errf(errbuf, errlen, "%s: is a symbolic link "
-			    "(refused)", path);
-			r = NKHSM_ERR_PERMISSION;
-		} else {
-			nk_errf(errbuf, errlen, "%s: %s", path,
-			    strerror(errno));
-			r = NKHSM_ERR_IO;
-		}
-		goto out;
-	}
-	if ((r = nkhsm_file_check(fd, path, (long)getuid(), errbuf,
-	    errlen)) != 0 ||
-	    (r = read_capped(fd, path, &text, &len, errbuf, errlen)) != 0 ||
+	if ((r = nk_file_load(path, (long)getuid(), POL_SIZE_MAX, &text, &len,
+	    errbuf, errlen)) != 0 ||
 	    (r = sc_policy_parse(path, text, len, polp, errbuf, errlen)) != 0)
 		goto out;
 	r = 0;
  out:
-	if (fd != -1)
-		close(fd);
 	free(text);
 	return r;
 }

@@ -1614,19 +1614,6 @@ static const struct command {
 static const char *const common = "state module config quiet help version "
     "pin-source allow-final-try";
 
-static int
-accepts(const struct command *c, const char *opt)
-{
-	const char *lists[2] = { c->accepts, common }, *p;
-	size_t n = strlen(opt), i;
-
-	for (i = 0; i < 2; i++)
-		for (p = lists[i]; (p = strstr(p, opt)) != NULL; p += n)
-			if ((p == lists[i] || p[-1] == ' ') &&
-			    (p[n] == ' ' || p[n] == '\0'))
-				return 1;
-	return 0;
-}
 
 int
 main(int argc, char **argv)
@@ -1751,7 +1738,7 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	for (i = 0; i < nseen; i++) {
-		if (!accepts(cmd, seen[i])) {
+		if (!cli_option_allowed(cmd->accepts, common, seen[i])) {
 			cli_errx("%s does not take %s%s", cmd->name,
 			    strlen(seen[i]) == 1 ? "-" : "--", seen[i]);
 			return EX_USAGE;

@@ -424,3 +424,18 @@ cli_read_all(const char *path, uint8_t **datap, size_t *lenp)
 		fclose(f);
 	return -1;
 }
+
+/* Is opt one of the space-separated names in accepts or in common? */
+int
+cli_option_allowed(const char *accepts, const char *common, const char *opt)
+{
+	const char *lists[2] = { accepts, common }, *p;
+	size_t n = strlen(opt), i;
+
+	for (i = 0; i < 2; i++)
+		for (p = lists[i]; p != NULL && (p = strstr(p, opt)) != NULL; p += n)
+			if ((p == lists[i] || p[-1] == ' ') &&
+			    (p[n] == ' ' || p[n] == '\0'))
+				return 1;
+	return 0;
+}

@@ -69,6 +69,10 @@ void cli_describe_tries(const nkhsm_token_t *tok, FILE *f);
 int cli_env_login(struct cli_env *e, const struct cli_common *o);
 int cli_env_key(struct cli_env *e, nkhsm_key_t **keyp);
 
+/* Is opt one of the space-separated names in accepts or in common? */
+int cli_option_allowed(const char *accepts, const char *common,
+    const char *opt);
+
 /* "-" is standard output; else a temporary file, fsync, rename. */
 int cli_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode);
