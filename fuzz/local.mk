@@ -128,3 +128,54 @@ fuzz_fuzz_policy_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_policy_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_policy_LDADD = $(FUZZ_LIBS)
 endif
+
+# nkhsm-hotplug's parsers (hotplug.conf, the udev event environment, session
+# records and logind replies): the targets link udev/libnkhotplug.la.
+FUZZ_HOTPLUG_CPP_FLAGS = $(FUZZ_CPP_FLAGS) -I$(top_srcdir)/udev
+FUZZ_HOTPLUG_LIBS = udev/libnkhotplug.la $(FUZZ_LIBS) $(UDEV_LIBS)
+
+check_PROGRAMS += fuzz/replay_hotplug_conf fuzz/replay_hotplug_event \
+	fuzz/replay_hotplug_record
+TESTS += fuzz/replay_hotplug_conf fuzz/replay_hotplug_event \
+	fuzz/replay_hotplug_record
+
+fuzz_replay_hotplug_conf_SOURCES = fuzz/fuzz_hotplug_conf.c fuzz/replay.c \
+	$(FUZZ_HDR)
+fuzz_replay_hotplug_conf_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/hotplug_conf"'
+fuzz_replay_hotplug_conf_LDADD = $(FUZZ_HOTPLUG_LIBS)
+
+fuzz_replay_hotplug_event_SOURCES = fuzz/fuzz_hotplug_event.c fuzz/replay.c \
+	$(FUZZ_HDR)
+fuzz_replay_hotplug_event_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/hotplug_event"'
+fuzz_replay_hotplug_event_LDADD = $(FUZZ_HOTPLUG_LIBS)
+
+fuzz_replay_hotplug_record_SOURCES = fuzz/fuzz_hotplug_record.c \
+	fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_hotplug_record_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/hotplug_record"'
+fuzz_replay_hotplug_record_LDADD = $(FUZZ_HOTPLUG_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_hotplug_conf fuzz/fuzz_hotplug_event \
+	fuzz/fuzz_hotplug_record
+
+fuzz_fuzz_hotplug_conf_SOURCES = fuzz/fuzz_hotplug_conf.c $(FUZZ_HDR)
+fuzz_fuzz_hotplug_conf_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS)
+fuzz_fuzz_hotplug_conf_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_hotplug_conf_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_hotplug_conf_LDADD = $(FUZZ_HOTPLUG_LIBS)
+
+fuzz_fuzz_hotplug_event_SOURCES = fuzz/fuzz_hotplug_event.c $(FUZZ_HDR)
+fuzz_fuzz_hotplug_event_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS)
+fuzz_fuzz_hotplug_event_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_hotplug_event_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_hotplug_event_LDADD = $(FUZZ_HOTPLUG_LIBS)
+
+fuzz_fuzz_hotplug_record_SOURCES = fuzz/fuzz_hotplug_record.c $(FUZZ_HDR)
+fuzz_fuzz_hotplug_record_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS)
+fuzz_fuzz_hotplug_record_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_hotplug_record_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_hotplug_record_LDADD = $(FUZZ_HOTPLUG_LIBS)
+endif

@@ -6,7 +6,8 @@ pkgs="autoconf automake libtool pkg-config make gcc clang
  libssl-dev libp11-kit-dev libpam0g-dev libpcsclite-dev libudev-dev libsqlite3-dev
  libcmocka-dev softhsm2 opensc openssl openssh-client openssh-server
  libpam-wrapper pamtester mandoc valgrind python3
- umockdev libumockdev-dev python3-dbusmock pcscd libpam-pkcs11 libclang-rt-14-dev"
+ umockdev libumockdev-dev python3-dbusmock pcscd libpam-pkcs11 libclang-rt-14-dev
+ dbus gir1.2-umockdev-1.0 python3-gi"
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 export DEBIAN_FRONTEND=noninteractive

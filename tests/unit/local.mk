@@ -64,3 +64,12 @@ tests_unit_krlgen_SOURCES = tests/unit/krlgen.c sshca/krl.c sshca/sshca.h
 tests_unit_krlgen_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sshca
 tests_unit_krlgen_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_krlgen_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)
+
+# nkhsm-hotplug's pure parts, from its convenience library.
+check_PROGRAMS += tests/unit/test_hotplug
+TESTS += tests/unit/test_hotplug
+
+tests_unit_test_hotplug_SOURCES = tests/unit/test_hotplug.c
+tests_unit_test_hotplug_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/udev
+tests_unit_test_hotplug_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_hotplug_LDADD = udev/libnkhotplug.la $(UNIT_LIBS) $(UDEV_LIBS)
