@@ -646,8 +646,9 @@ hp_conf_parse(const char *name, const char *text, size_t len,
     struct hp_conf **confp, char *err, size_t errlen)
 {
 	struct hp_conf *c = NULL;
-	const char *p, *end, *nl;
-	size_t lineno = 0, linelen;
+	struct nk_lines it;
+	const char *p;
+	size_t linelen;
 	int r = NKHSM_ERR_INTERNAL;
 
 	if (err != NULL && errlen > 0)
@@ -666,26 +667,14 @@ hp_conf_parse(const char *name, const char *text, size_t len,
 		return NKHSM_ERR_NOMEM;
 	conf_defaults(c);
 	snprintf(c->name, sizeof(c->name), "%s", name);
-	for (p = text, end = text + len; p < end; p = nl + 1) {
-		lineno++;
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		linelen = (size_t)(nl - p);
-		if (linelen > HP_CONF_LINE_MAX) {
-			nk_errf(err, errlen, "%s:%zu: line too long (max %d "
-			    "bytes)", name, lineno, HP_CONF_LINE_MAX);
-			r = NKHSM_ERR_CONFIG;
-			goto out;
-		}
-		if (memchr(p, '\0', linelen) != NULL) {
-			nk_errf(err, errlen, "%s:%zu: NUL byte", name, lineno);
-			r = NKHSM_ERR_CONFIG;
-			goto out;
-		}
-		if ((r = parse_line(c, name, lineno, p, linelen, err,
+	nk_lines_init(&it, text, len);
+	while ((r = nk_lines_next(&it, name, HP_CONF_LINE_MAX, &p, &linelen,
+	    err, errlen)) > 0)
+		if ((r = parse_line(c, name, it.lineno, p, linelen, err,
 		    errlen)) != 0)
 			goto out;
-	}
+	if (r < 0)
+		goto out;
 	*confp = c;
 	c = NULL;
 	r = 0;
@@ -714,41 +703,6 @@ check_execs(const struct hp_conf *c, const struct hp_exec *list, size_t n,
 	return 0;
 }
 
-static int
-read_capped(int fd, const char *path, char **bufp, size_t *lenp, char *err,
-    size_t errlen)
-{
-	size_t len = 0, cap = HP_CONF_SIZE_MAX + 1;
-	char *buf;
-	ssize_t n;
-
-	*bufp = NULL;
-	*lenp = 0;
-	if ((buf = malloc(cap)) == NULL)
-		return NKHSM_ERR_NOMEM;
-	while (len < cap) {
-		if ((n = read(fd, buf + len, cap - len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			nk_errf(err, errlen, "%s: %s", path, strerror(errno));
-			free(buf);
-			return NKHSM_ERR_IO;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > HP_CONF_SIZE_MAX) {
-		nk_errf(err, errlen, "%s: file too large (max %d bytes)", path,
-		    HP_CONF_SIZE_MAX);
-		free(buf);
-		return NKHSM_ERR_CONFIG;
-	}
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
 int
 hp_conf_load(const char *path, struct hp_conf **confp, char *err,
     size_t errlen)
@@ -756,7 +710,7 @@ hp_conf_load(const char *path, struct hp_conf **confp, char *err,
 	struct hp_conf *c = NULL;
 	char *text = NULL, why[512];
 	size_t len = 0;
-	int fd = -1, is_default = 0, r = NKHSM_ERR_INTERNAL;
+	int is_default = 0, r = NKHSM_ERR_INTERNAL;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -772,31 +726,17 @@ hp_conf_load(const char *path, struct hp_conf **confp, char *err,
 		    "an absolute path", path);
 		return NKHSM_ERR_CONFIG;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK);
-	if (fd == -1 && errno == ENOENT && is_default) {
+	r = nk_file_load(path, -1, HP_CONF_SIZE_MAX, &text, &len, err, errlen);
+	if (r == NKHSM_ERR_IO && errno == ENOENT && is_default) {
 		/* No configuration file: the defaults (lock on removal). */
 		if ((r = hp_conf_parse(path, "", 0, &c, err, errlen)) != 0)
 			goto out;
 		c->defaults = 1;
 		goto check;
 	}
-	if (fd == -1) {
-		if (errno == ELOOP) {
-			nk_errf(err, errlen, "%s: is a symbolic link (refused)",
-			    path);
-			r = NKHSM_ERR_PERMISSION;
-		} else {
-			nk_errf(err, errlen, "%s: %s", path, strerror(errno));
-			r = NKHSM_ERR_CONFIG;
-		}
-		goto out;
-	}
-	if ((r = nkhsm_file_check(fd, path, -1, err, errlen)) != 0)
-		goto out;
-	if ((r = hp_check_path(path, 0, err, errlen)) != 0)
-		goto out;
-	if ((r = read_capped(fd, path, &text, &len, err, errlen)) != 0 ||
+	if (r == NKHSM_ERR_IO)
+		r = NKHSM_ERR_CONFIG;	/* unreadable: a configuration error */
+	if (r != 0 || (r = hp_check_path(path, 0, err, errlen)) != 0 ||
 	    (r = hp_conf_parse(path, text, len, &c, err, errlen)) != 0)
 		goto out;
  check:
@@ -826,8 +766,6 @@ hp_conf_load(const char *path, struct hp_conf **confp, char *err,
 	c = NULL;
 	r = 0;
  out:
-	if (fd != -1)
-		close(fd);
 	free(text);
 	hp_conf_free(&c);
 	return r;
