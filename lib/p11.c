@@ -296,6 +296,8 @@ token_scan(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri, nkhsm_token_t ***listp,
 
 	*listp = NULL;
 	*np = 0;
+	if (nkhsm_uri_unmatched(uri) != NULL)
+		return NKHSM_ERR_UNSUPPORTED;
 	/* One call with room for MAX_SLOTS; more slots than that is an error. */
 	if ((rv = P11(ctx, C_GetSlotList, CK_TRUE, slots, &nslots)) != CKR_OK)
 		return rv == CKR_BUFFER_TOO_SMALL ? NKHSM_ERR_TOO_LARGE :

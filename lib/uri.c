@@ -511,6 +511,33 @@ nkhsm_uri_has_slot_id(const nkhsm_uri_t *uri, unsigned long *slotp)
 	return 1;
 }
 
+/*
+ * Attributes RFC 7512 defines that token selection here does not match:
+ * a URI naming one would select more than it says, so callers refuse it.
+ */
+const char *
+nkhsm_uri_unmatched(const nkhsm_uri_t *uri)
+{
+	static const struct {
+		int		 attr;
+		const char	*name;
+	} unmatched[] = {
+		{ URI_SLOT_DESCRIPTION, "slot-description" },
+		{ URI_SLOT_MANUFACTURER, "slot-manufacturer" },
+		{ URI_LIB_MANUFACTURER, "library-manufacturer" },
+		{ URI_LIB_DESCRIPTION, "library-description" },
+		{ URI_LIB_VERSION, "library-version" },
+		{ URI_MODULE_NAME, "module-name" },
+	};
+	size_t i;
+
+	for (i = 0; uri != NULL && i < sizeof(unmatched) / sizeof(unmatched[0]);
+	    i++)
+		if (uri->seen[unmatched[i].attr])
+			return unmatched[i].name;
+	return NULL;
+}
+
 /* Formatting. */
 
 #define HEXDIGITS	"0123456789ABCDEF"

@@ -193,6 +193,12 @@ pnk_opts_parse(int argc, const char **argv, struct pnk_opts *o,
 				    "URI (%s)", d->name, why != NULL ? why : "malformed");
 				goto fail;
 			}
+			if ((why = nkhsm_uri_unmatched(uri)) != NULL) {
+				nkhsm_uri_free(&uri);
+				nk_errf(errbuf, errlen, "option '%s': selecting by "
+				    "%s is not supported", d->name, why);
+				goto fail;
+			}
 			nkhsm_uri_free(&uri);
 			if ((r = set_str((char **)((char *)o + d->off), val)) != 0)
 				goto fail;

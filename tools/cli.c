@@ -146,6 +146,13 @@ cli_parse_uri(const char *s, nkhsm_uri_t **urip)
 		    why != NULL ? why : nkhsm_strerror(r));
 		return EX_USAGE;
 	}
+	if ((why = nkhsm_uri_unmatched(*urip)) != NULL) {
+		cli_errx("PKCS#11 URI '%s': selecting by %s is not supported "
+		    "(use token=, serial=, manufacturer=, model= or slot-id=)",
+		    s, why);
+		nkhsm_uri_free(urip);
+		return EX_USAGE;
+	}
 	return 0;
 }
 

@@ -103,6 +103,13 @@ const char *nkhsm_uri_module_path(const nkhsm_uri_t *uri);
 const uint8_t *nkhsm_uri_id(const nkhsm_uri_t *uri, size_t *lenp);
 nkhsm_objtype_t nkhsm_uri_type(const nkhsm_uri_t *uri);
 int nkhsm_uri_has_slot_id(const nkhsm_uri_t *uri, unsigned long *slotp);
+/*
+ * The name of an attribute the URI gives that token selection cannot
+ * match (slot-description, library-*, module-name...), or NULL. Token
+ * lookups refuse such URIs (NKHSM_ERR_UNSUPPORTED): they would select more
+ * than they say.
+ */
+const char *nkhsm_uri_unmatched(const nkhsm_uri_t *uri);
 /* Canonical form, percent-encoding what RFC 7512 requires. */
 int nkhsm_uri_format(const char *token, const char *serial,
     const char *object, const uint8_t *id, size_t idlen,

@@ -24,6 +24,10 @@ expect_exit 2 "malformed URI: exit 2" nk pubkey 'pkcs11:object=%zz'
 expect_grep "invalid PKCS#11 URI" "$T/err" "malformed URI: message"
 expect_exit 2 "pin-value in a URI is refused" nk pubkey 'pkcs11:object=k?pin-value=123456'
 expect_exit 2 "URI naming no key: exit 2" nk pubkey 'pkcs11:token=one'
+expect_exit 2 "URI selecting by an attribute nkhsm cannot match: exit 2" \
+    nk pubkey 'pkcs11:slot-description=x;object=k'
+expect_grep "selecting by slot-description is not supported" "$T/err" \
+    "unmatched URI attribute: message"
 expect_exit 2 "keygen without --label" nk keygen --pin-source env:NK_TEST_PIN
 expect_exit 2 "keygen with an unknown curve" nk keygen --label x --curve p224 --pin-source env:NK_TEST_PIN
 expect_exit 2 "keygen with a bad --id" nk keygen --label x --id 0g --pin-source env:NK_TEST_PIN

@@ -269,6 +269,8 @@ test_errors(void **state)
 	    "option 'token': invalid PKCS#11 URI (not a pkcs11: URI)");
 	fails1("token=pkcs11:token=a;token=b",
 	    "option 'token': invalid PKCS#11 URI (duplicate attribute)");
+	fails1("token=pkcs11:library-description=OpenSC",
+	    "option 'token': selecting by library-description is not supported");
 
 	parse_fails(NARGS(both), both,
 	    "use_first_pass and try_first_pass exclude each other");
