@@ -908,10 +908,50 @@ list_objects(nkhsm_token_t *tok, CK_OBJECT_CLASS cls, nkhsm_key_t ***listp,
 	return r;
 }
 
+/*
+ * EC keys through their public key objects, and keys some tokens keep only
+ * with a certificate (no public key object with that id).
+ */
 int
 nkhsm_key_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np)
 {
-	return list_objects(tok, CKO_PUBLIC_KEY, listp, np);
+	nkhsm_key_t **pubs = NULL, **certs = NULL, **all = NULL;
+	size_t np_ = 0, nc = 0, n, i, j;
+	int r;
+
+	*listp = NULL;
+	*np = 0;
+	if ((r = list_objects(tok, CKO_PUBLIC_KEY, &pubs, &np_)) != 0)
+		return r;
+	if ((r = list_objects(tok, CKO_CERTIFICATE, &certs, &nc)) != 0)
+		goto out;
+	if ((all = calloc(np_ + nc + 1, sizeof(*all))) == NULL) {
+		r = NKHSM_ERR_NOMEM;
+		goto out;
+	}
+	for (n = 0; n < np_; n++) {
+		all[n] = pubs[n];
+		pubs[n] = NULL;
+	}
+	for (i = 0; i < nc; i++) {
+		for (j = 0; j < np_; j++)
+			if (all[j]->idlen == certs[i]->idlen &&
+			    memcmp(all[j]->id, certs[i]->id, all[j]->idlen) == 0)
+				break;
+		if (j == np_ && certs[i]->idlen > 0) {
+			all[n++] = certs[i];
+			certs[i] = NULL;
+		}
+	}
+	*listp = all;
+	*np = n;
+	all = NULL;
+	r = 0;
+ out:
+	nkhsm_key_list_free(&pubs, np_);
+	nkhsm_key_list_free(&certs, nc);
+	free(all);
+	return r;
 }
 
 int

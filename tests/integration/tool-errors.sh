@@ -86,6 +86,20 @@ expect_exit 0 "two tokens, serial= picks one" nk pubkey "pkcs11:serial=$serial;o
 a=$(nk pubkey "pkcs11:token=one;object=k"); b=$(nk pubkey "pkcs11:token=two;object=k")
 [ "$a" != "$b" ] && pass "the two tokens' keys differ" || fail "same key on both tokens"
 
+# A key kept with a certificate and no public key object is still listed.
+nk keygen --token pkcs11:token=one --label certonly --id 0c --pin-source env:NK_TEST_PIN >/dev/null
+nk selfsign --subject CN=certonly --days 1 --store --pin-source env:NK_TEST_PIN \
+    'pkcs11:token=one;object=certonly' -o "$T/certonly.crt" 2>/dev/null
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label one --login --pin "$USER_PIN" \
+    --delete-object --type pubkey --id 0c >/dev/null 2>&1
+nk status --json pkcs11:token=one > "$T/st.json"
+if python3 -c 'import json,sys; k=[x for x in json.load(open(sys.argv[1]))["keys"] if x["id"]=="0c"]; assert k and k[0]["fingerprint"].startswith("SHA256:"), k' "$T/st.json"; then
+	pass "status lists a key that only has a certificate"
+else
+	fail "status misses the certificate-only key"
+fi
+expect_exit 0 "pubkey reads a certificate-only key" nk pubkey 'pkcs11:token=one;id=%0c'
+
 # Configuration: strict, and its module and token are used.
 printf 'module = %s\ntoken = pkcs11:token=two\n' "$SOFTHSM_MODULE" > "$T/good.conf"
 chmod 600 "$T/good.conf"
