@@ -30,7 +30,14 @@
 #define ENTRY_MAX	(1024 * 1024)	/* 256 principals of 255 bytes, escaped, fit */
 
 struct sc_ledger {
-	sqlite3	*db;
+	sqlite3		*db;
+	sqlite3_stmt	*ins_log;	/* prepared once, reused per entry */
+	sqlite3_stmt	*ins_cert;
+	/* The log's end within the current transaction. */
+	int		 loaded;
+	int		 dirty;		/* meta's head is behind: write at commit */
+	long long	 seq;
+	char		 head[LOG_HASH_HEX];
 };
 
 static const char schema[] =
@@ -119,6 +126,8 @@ sc_ledger_close(struct sc_ledger **lp)
 {
 	if (lp == NULL || *lp == NULL)
 		return;
+	sqlite3_finalize((*lp)->ins_log);
+	sqlite3_finalize((*lp)->ins_cert);
 	if ((*lp)->db != NULL)
 		sqlite3_close_v2((*lp)->db);
 	free(*lp);
@@ -259,61 +268,67 @@ cert_digest(const uint8_t *cert, size_t len, char *out)
 	out[64] = '\0';
 }
 
-/* Append a log entry inside the caller's transaction; returns its seq. */
+/*
+ * Append a log entry inside the caller's transaction; returns its seq. The
+ * log's end is read once per transaction and kept here; meta's copy of the
+ * head is written once, at commit.
+ */
 static int
 log_append(struct sc_ledger *l, const char *entry, long long *seqp, char *head)
 {
 	sqlite3_stmt *st = NULL;
-	char prev[LOG_HASH_HEX], hash[LOG_HASH_HEX], seqbuf[32];
-	long long seq = 1;
-	int r = NKHSM_ERR_IO;
+	char hash[LOG_HASH_HEX], *full;
+	size_t flen;
+	int rc;
 
-	strcpy(prev, GENESIS);
-	if (sqlite3_prepare_v2(l->db, "SELECT seq, hash FROM log ORDER BY seq "
-	    "DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return NKHSM_ERR_IO;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(st, 0) + 1;
-		snprintf(prev, sizeof(prev), "%s", sqlite3_column_text(st, 1));
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	{
-		char *full;
-		size_t flen = strlen(entry) + 32;
-
-		if ((full = malloc(flen)) == NULL)
-			return NKHSM_ERR_NOMEM;
-		snprintf(full, flen, "seq=%lld %s", seq, entry);
-		hash_entry(prev, full, hash);
-		if (sqlite3_prepare_v2(l->db, "INSERT INTO log(seq,entry,prev,hash) "
-		    "VALUES(?1,?2,?3,?4)", -1, &st, NULL) != SQLITE_OK) {
-			free(full);
+	if (!l->loaded) {
+		l->seq = 0;
+		strcpy(l->head, GENESIS);
+		if (sqlite3_prepare_v2(l->db, "SELECT seq, hash FROM log ORDER BY "
+		    "seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
 			return NKHSM_ERR_IO;
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			l->seq = sqlite3_column_int64(st, 0);
+			snprintf(l->head, sizeof(l->head), "%s",
+			    sqlite3_column_text(st, 1));
 		}
-		sqlite3_bind_int64(st, 1, seq);
-		sqlite3_bind_text(st, 2, full, -1, free);
-		sqlite3_bind_text(st, 3, prev, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto out;
+		sqlite3_finalize(st);
+		l->loaded = 1;
 	}
-	snprintf(seqbuf, sizeof(seqbuf), "%lld", seq);
-	if (sc_ledger_meta_set(l, "log_head", hash) != 0 ||
-	    sc_ledger_meta_set(l, "log_count", seqbuf) != 0)
-		goto out;
-	*seqp = seq;
+	flen = strlen(entry) + 32;
+	if ((full = malloc(flen)) == NULL)
+		return NKHSM_ERR_NOMEM;
+	snprintf(full, flen, "seq=%lld %s", l->seq + 1, entry);
+	hash_entry(l->head, full, hash);
+	if (l->ins_log == NULL && sqlite3_prepare_v2(l->db, "INSERT INTO "
+	    "log(seq,entry,prev,hash) VALUES(?1,?2,?3,?4)", -1, &l->ins_log,
+	    NULL) != SQLITE_OK) {
+		free(full);
+		return NKHSM_ERR_IO;
+	}
+	sqlite3_bind_int64(l->ins_log, 1, l->seq + 1);
+	sqlite3_bind_text(l->ins_log, 2, full, -1, free);
+	sqlite3_bind_text(l->ins_log, 3, l->head, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->ins_log, 4, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(l->ins_log);
+	sqlite3_reset(l->ins_log);
+	sqlite3_clear_bindings(l->ins_log);
+	if (rc != SQLITE_DONE)
+		return NKHSM_ERR_IO;
+	l->seq++;
+	memcpy(l->head, hash, LOG_HASH_HEX);
+	l->dirty = 1;
+	*seqp = l->seq;
 	if (head != NULL)
 		memcpy(head, hash, LOG_HASH_HEX);
-	r = 0;
- out:
-	sqlite3_finalize(st);
-	return r;
+	return 0;
 }
 
 int
 sc_ledger_begin(struct sc_ledger *l, char *errbuf, size_t errlen)
 {
+	l->loaded = 0;
+	l->dirty = 0;
 	return exec(l, "BEGIN IMMEDIATE") == 0 ? 0 :
 	    dberr(l, errbuf, errlen, "begin");
 }
@@ -321,10 +336,22 @@ sc_ledger_begin(struct sc_ledger *l, char *errbuf, size_t errlen)
 int
 sc_ledger_commit(struct sc_ledger *l, char *errbuf, size_t errlen)
 {
+	char num[32];
+
+	if (l->dirty) {
+		snprintf(num, sizeof(num), "%lld", l->seq);
+		if (sc_ledger_meta_set(l, "log_head", l->head) != 0 ||
+		    sc_ledger_meta_set(l, "log_count", num) != 0) {
+			sc_ledger_rollback(l);
+			return dberr(l, errbuf, errlen, "commit");
+		}
+	}
 	if (exec(l, "COMMIT") != 0) {
-		(void)exec(l, "ROLLBACK");
+		sc_ledger_rollback(l);
 		return dberr(l, errbuf, errlen, "commit");
 	}
+	l->loaded = 0;
+	l->dirty = 0;
 	return 0;
 }
 
@@ -332,6 +359,8 @@ void
 sc_ledger_rollback(struct sc_ledger *l)
 {
 	(void)exec(l, "ROLLBACK");
+	l->loaded = 0;
+	l->dirty = 0;
 }
 
 /* One issuance inside the caller's transaction. */
@@ -369,11 +398,13 @@ sc_ledger_add(struct sc_ledger *l, const struct sc_entry *e, char *head,
 	free(entry);
 	if (r != 0)
 		return dberr(l, errbuf, errlen, "log");
-	if (sqlite3_prepare_v2(l->db, "INSERT INTO certs(family,serial,kind,"
-	    "key_id,principals,valid_after,valid_before,subject_fp,subject_key,"
-	    "issued_at,cert,log_seq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-	    "?12)", -1, &st, NULL) != SQLITE_OK)
+	if (l->ins_cert == NULL && sqlite3_prepare_v2(l->db, "INSERT INTO "
+	    "certs(family,serial,kind,key_id,principals,valid_after,"
+	    "valid_before,subject_fp,subject_key,issued_at,cert,log_seq) "
+	    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)", -1, &l->ins_cert,
+	    NULL) != SQLITE_OK)
 		return dberr(l, errbuf, errlen, "prepare");
+	st = l->ins_cert;
 	sqlite3_bind_text(st, 1, e->family, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, e->serial, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, e->kind, -1, SQLITE_STATIC);
@@ -387,7 +418,8 @@ sc_ledger_add(struct sc_ledger *l, const struct sc_entry *e, char *head,
 	sqlite3_bind_blob(st, 11, e->cert, (int)e->certlen, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 12, seq);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (rc == SQLITE_CONSTRAINT)
 		return NKHSM_ERR_EXISTS;	/* the serial is taken */
 	if (rc != SQLITE_DONE)
@@ -422,8 +454,8 @@ sc_ledger_revoke(struct sc_ledger *l, const char *what, const char *value,
 	int r = NKHSM_ERR_IO, n;
 
 	*countp = 0;
-	if (exec(l, "BEGIN IMMEDIATE") != 0)
-		return dberr(l, errbuf, errlen, "begin");
+	if ((r = sc_ledger_begin(l, errbuf, errlen)) != 0)
+		return r;
 	if (strcmp(what, "ssh") == 0 || strcmp(what, "x509") == 0)
 		sql = "UPDATE certs SET revoked_at=?3, reason=?4 WHERE family=?1 "
 		    "AND serial=?2 AND revoked_at IS NULL";
@@ -494,14 +526,12 @@ sc_ledger_revoke(struct sc_ledger *l, const char *what, const char *value,
 		dberr(l, errbuf, errlen, "log");
 		goto fail;
 	}
-	if (exec(l, "COMMIT") != 0) {
-		r = dberr(l, errbuf, errlen, "commit");
-		goto fail;
-	}
+	if ((r = sc_ledger_commit(l, errbuf, errlen)) != 0)
+		return r;
 	*countp = (unsigned int)n;
 	return 0;
  fail:
-	(void)exec(l, "ROLLBACK");
+	sc_ledger_rollback(l);
 	return r;
 }
 
