@@ -152,11 +152,13 @@ expect_grep 'id=%04' "$T/out" "keygen picks the first free id"
 printf 'short r/s' > "$T/m"
 bad=0
 n=0
-while [ $n -lt 150 ]; do
+nsig=150
+[ -n "$VG" ] && nsig=10	# memory checks need few; the short r/s odds need many
+while [ $n -lt $nsig ]; do
 	n=$((n + 1))
 	nk sign --format ssh --pin-source env:NK_TEST_PIN -i "$T/m" -o "$T/s" 'pkcs11:token=fmt;id=%01' || bad=$((bad + 1))
 	nk verify --format ssh -i "$T/m" --signature "$T/s" --pubkey "$T/p256.ssh.pub" >/dev/null || bad=$((bad + 1))
 done
-if [ $bad -eq 0 ]; then pass "150 SSH signatures all verify"; else fail "$bad of 150 SSH signatures failed"; fi
+if [ $bad -eq 0 ]; then pass "$nsig SSH signatures all verify"; else fail "$bad of $nsig SSH signatures failed"; fi
 
 finish
