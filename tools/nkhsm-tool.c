@@ -59,7 +59,7 @@ usage(FILE *f)
 "commands:\n"
 "  list                         list the tokens (--json)\n"
 "  status [URI]                 token, PIN state and keys (--json, --token)\n"
-"  keygen --curve p256|p384|p521 --label L [--id HEX]\n"
+"  keygen [--curve p256|p384|p521] --label L [--id HEX]\n"
 "                               generate an EC key pair on the token\n"
 "  pubkey [--format ssh|pem|fingerprint] URI\n"
 "                               print a key's public key (no PIN needed)\n"
