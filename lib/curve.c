@@ -291,19 +291,3 @@ nk_point_wrap(const uint8_t *pt, size_t len, uint8_t *out, size_t *outlenp)
 	*outlenp = hdr + len;
 	return 0;
 }
-
-int
-nk_digest(nkhsm_curve_t c, const uint8_t *msg, size_t len, uint8_t *out,
-    size_t *outlenp)
-{
-	const EVP_MD *md = nkhsm_curve_md(c);
-	unsigned int dlen = 0;
-
-	*outlenp = 0;
-	if (md == NULL)
-		return NKHSM_ERR_UNSUPPORTED;
-	if (!EVP_Digest(msg, len, out, &dlen, md, NULL))
-		return NKHSM_ERR_CRYPTO;
-	*outlenp = dlen;
-	return 0;
-}

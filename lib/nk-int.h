@@ -44,8 +44,11 @@ int nk_point_from_pkey(const EVP_PKEY *pkey, uint8_t *pt, size_t *lenp);
 int nk_point_unwrap(const uint8_t *in, size_t len, const uint8_t **ptp,
     size_t *ptlenp);
 int nk_point_wrap(const uint8_t *pt, size_t len, uint8_t *out, size_t *outlenp);
+/* The curve's hash; SHA-2 by size (256/384/512). Both in ecraw.c. */
 int nk_digest(nkhsm_curve_t curve, const uint8_t *msg, size_t len,
     uint8_t *out, size_t *outlenp);
+int nk_sha2(unsigned int bits, const uint8_t *msg, size_t len, uint8_t *out,
+    size_t *outlenp);
 
 /* Configuration-like files (file.c). */
 int nk_file_load(const char *path, long owner_uid, size_t max, char **textp,

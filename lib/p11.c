@@ -32,6 +32,8 @@ struct nkhsm_ctx {
 	char			*module;
 	unsigned long		 calls;
 	int			 finalize;
+	CK_SLOT_ID		 slots[MAX_SLOTS];	/* nkhsm_token_next */
+	CK_ULONG		 nslots;
 };
 
 struct nkhsm_token {
@@ -59,7 +61,9 @@ struct nkhsm_key {
 	size_t			 idlen;
 	char			*label;
 	nkhsm_curve_t		 curve;
-	EVP_PKEY		*pub;
+	EVP_PKEY		*pub;		/* made on first use from point */
+	nkhsm_point_t		 point;		/* public key objects */
+	int			 have_point;
 	uint8_t			*cert;		/* DER, for keys made from certificates */
 	size_t			 certlen;
 };
@@ -281,54 +285,77 @@ nkhsm_token_list_free(nkhsm_token_t ***listp, size_t n)
 	*listp = NULL;
 }
 
+int
+nkhsm_token_next(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri, size_t *cursor,
+    nkhsm_token_t **tokp)
+{
+	CK_TOKEN_INFO ti;
+	CK_ULONG n = MAX_SLOTS;
+	nkhsm_token_t *tok = NULL;
+	CK_RV rv;
+	int r;
+
+	if (tokp != NULL)
+		*tokp = NULL;
+	if (ctx == NULL || cursor == NULL || tokp == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (nkhsm_uri_unmatched(uri) != NULL)
+		return NKHSM_ERR_UNSUPPORTED;
+	if (*cursor == 0) {
+		/* One call with room for MAX_SLOTS; more than that is an error. */
+		ctx->nslots = 0;
+		if ((rv = P11(ctx, C_GetSlotList, CK_TRUE, ctx->slots,
+		    &n)) != CKR_OK)
+			return rv == CKR_BUFFER_TOO_SMALL ? NKHSM_ERR_TOO_LARGE :
+			    map_ckr(rv);
+		if (n > MAX_SLOTS)
+			return NKHSM_ERR_MODULE;
+		ctx->nslots = n;
+	}
+	while (*cursor < ctx->nslots) {
+		CK_SLOT_ID slot = ctx->slots[(*cursor)++];
+
+		memset(&ti, 0, sizeof(ti));
+		/* A token pulled between the two calls is simply not listed. */
+		if (P11(ctx, C_GetTokenInfo, slot, &ti) != CKR_OK)
+			continue;
+		/* Uninitialized tokens cannot log anyone in; never touch them. */
+		if ((ti.flags & CKF_TOKEN_INITIALIZED) == 0)
+			continue;
+		if ((r = token_new(ctx, slot, &ti, &tok)) != 0)
+			return r;
+		if (!token_matches(tok, uri)) {
+			nkhsm_token_free(&tok);
+			continue;
+		}
+		*tokp = tok;
+		return 0;
+	}
+	return NKHSM_ERR_NO_TOKEN;
+}
+
 /* All initialized tokens matching uri (NULL: all). */
 static int
 token_scan(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri, nkhsm_token_t ***listp,
     size_t *np)
 {
-	CK_SLOT_ID slots[MAX_SLOTS];
-	CK_ULONG nslots = MAX_SLOTS, i;
-	CK_TOKEN_INFO ti;
 	nkhsm_token_t **list = NULL, *tok = NULL;
-	size_t n = 0;
-	CK_RV rv;
+	size_t n = 0, cursor = 0;
 	int r;
 
 	*listp = NULL;
 	*np = 0;
-	if (nkhsm_uri_unmatched(uri) != NULL)
-		return NKHSM_ERR_UNSUPPORTED;
-	/* One call with room for MAX_SLOTS; more slots than that is an error. */
-	if ((rv = P11(ctx, C_GetSlotList, CK_TRUE, slots, &nslots)) != CKR_OK)
-		return rv == CKR_BUFFER_TOO_SMALL ? NKHSM_ERR_TOO_LARGE :
-		    map_ckr(rv);
-	if (nslots > MAX_SLOTS)
-		return NKHSM_ERR_MODULE;
-	if ((list = calloc(nslots + 1, sizeof(*list))) == NULL)
+	if ((list = calloc(MAX_SLOTS + 1, sizeof(*list))) == NULL)
 		return NKHSM_ERR_NOMEM;
-	for (i = 0; i < nslots; i++) {
-		memset(&ti, 0, sizeof(ti));
-		/* A token pulled between the two calls is simply not listed. */
-		if (P11(ctx, C_GetTokenInfo, slots[i], &ti) != CKR_OK)
-			continue;
-		/* Uninitialized tokens cannot log anyone in; never touch them. */
-		if ((ti.flags & CKF_TOKEN_INITIALIZED) == 0)
-			continue;
-		if ((r = token_new(ctx, slots[i], &ti, &tok)) != 0)
-			goto fail;
-		if (!token_matches(tok, uri)) {
-			nkhsm_token_free(&tok);
-			continue;
-		}
+	while ((r = nkhsm_token_next(ctx, uri, &cursor, &tok)) == 0)
 		list[n++] = tok;
-		tok = NULL;
+	if (r != NKHSM_ERR_NO_TOKEN) {
+		nkhsm_token_list_free(&list, n);
+		return r;
 	}
 	*listp = list;
 	*np = n;
 	return 0;
- fail:
-	nkhsm_token_list_free(&list, n);
-	return r;
 }
 
 int
@@ -698,10 +725,18 @@ key_from_object(nkhsm_token_t *tok, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
 				goto out;
 			}
 			if ((r = nk_point_unwrap(ptbuf, a[4].ulValueLen, &pt,
-			    &ptlen)) != 0 ||
-			    (r = nk_pkey_from_point(key->curve, pt, ptlen,
-			    &key->pub)) != 0)
+			    &ptlen)) != 0)
 				goto out;
+			/* Kept raw; the EVP_PKEY is made if someone asks. */
+			if (ptlen != 1 + 2 * nkhsm_curve_bytes(key->curve) ||
+			    pt[0] != 0x04) {
+				r = NKHSM_ERR_FORMAT;
+				goto out;
+			}
+			key->point.curve = key->curve;
+			key->point.len = ptlen;
+			memcpy(key->point.pt, pt, ptlen);
+			key->have_point = 1;
 		} else {
 			key->priv = obj;
 			key->have_priv = 1;
@@ -815,26 +850,25 @@ nkhsm_key_find(nkhsm_token_t *tok, const nkhsm_uri_t *uri, nkhsm_key_t **keyp)
 }
 
 int
-nkhsm_key_find_by_pubkey(nkhsm_token_t *tok, const EVP_PKEY *pub,
+nkhsm_key_find_by_point(nkhsm_token_t *tok, const nkhsm_point_t *p,
     nkhsm_key_t **keyp)
 {
 	CK_OBJECT_CLASS pubclass = CKO_PUBLIC_KEY;
-	uint8_t pt[NK_MAX_POINT], wrapped[NK_MAX_POINT + 3];
-	size_t ptlen = sizeof(pt), wlen = sizeof(wrapped);
+	uint8_t wrapped[NKHSM_POINT_MAX + 3];
+	size_t wlen = sizeof(wrapped);
 	CK_ATTRIBUTE tmpl[2];
 	CK_OBJECT_HANDLE obj;
 	CK_SESSION_HANDLE h;
 	CK_ULONG n;
 	nkhsm_key_t *key = NULL;
-	nkhsm_curve_t c;
 	int r;
 
 	*keyp = NULL;
-	if (tok == NULL || pub == NULL)
+	if (tok == NULL || p == NULL || p->len > sizeof(p->pt))
 		return NKHSM_ERR_INVALID_ARGUMENT;
-	if ((r = nkhsm_curve_of_pkey(pub, &c)) != 0 ||
-	    (r = nk_point_from_pkey(pub, pt, &ptlen)) != 0 ||
-	    (r = nk_point_wrap(pt, ptlen, wrapped, &wlen)) != 0 ||
+	if (nkhsm_curve_bytes(p->curve) == 0)
+		return NKHSM_ERR_UNSUPPORTED;
+	if ((r = nk_point_wrap(p->pt, p->len, wrapped, &wlen)) != 0 ||
 	    (r = session(tok, 0, &h)) != 0)
 		return r;
 	/* The public key object with this point, DER-wrapped as the standard says. */
@@ -850,13 +884,32 @@ nkhsm_key_find_by_pubkey(nkhsm_token_t *tok, const EVP_PKEY *pub,
 		return NKHSM_ERR_NO_KEY;
 	if ((r = key_from_object(tok, h, obj, CKO_PUBLIC_KEY, &key)) != 0)
 		return r;
-	/* Whatever the token says, the point must be the one asked for. */
-	if (key->curve != c || !nkhsm_pubkey_equal(key->pub, pub)) {
+	/*
+	 * Whatever the token says, the key must be the one asked for. A
+	 * search that returns another key is a broken module, not a miss.
+	 */
+	if (key->curve != p->curve || key->point.len != p->len ||
+	    memcmp(key->point.pt, p->pt, p->len) != 0) {
 		nkhsm_key_free(&key);
-		return NKHSM_ERR_NO_KEY;
+		return NKHSM_ERR_MODULE;
 	}
 	*keyp = key;
 	return 0;
+}
+
+int
+nkhsm_key_find_by_pubkey(nkhsm_token_t *tok, const EVP_PKEY *pub,
+    nkhsm_key_t **keyp)
+{
+	nkhsm_point_t p;
+	int r;
+
+	*keyp = NULL;
+	if (tok == NULL || pub == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if ((r = nkhsm_point_from_pkey(pub, &p)) != 0)
+		return r;
+	return nkhsm_key_find_by_point(tok, &p, keyp);
 }
 
 /* Keys from every object of a class (public keys: EC only). */
@@ -987,9 +1040,19 @@ nkhsm_key_curve(const nkhsm_key_t *key)
 }
 
 EVP_PKEY *
-nkhsm_key_pubkey(const nkhsm_key_t *key)
+nkhsm_key_pubkey(nkhsm_key_t *key)
 {
+	/* NULL if the token's point is not on its curve. */
+	if (key->pub == NULL && key->have_point)
+		(void)nk_pkey_from_point(key->point.curve, key->point.pt,
+		    key->point.len, &key->pub);
 	return key->pub;
+}
+
+const nkhsm_point_t *
+nkhsm_key_point(const nkhsm_key_t *key)
+{
+	return key->have_point ? &key->point : NULL;
 }
 
 nkhsm_token_t *

@@ -80,7 +80,7 @@ curve_from_ssh_type(const uint8_t *t, size_t len, nkhsm_curve_t *cp)
 }
 
 int
-nkhsm_pubkey_from_ssh_blob(const uint8_t *blob, size_t len, EVP_PKEY **pubp)
+nkhsm_point_from_ssh_blob(const uint8_t *blob, size_t len, nkhsm_point_t *p)
 {
 	const uint8_t *type, *curve, *pt;
 	size_t tlen, clen, ptlen;
@@ -89,9 +89,9 @@ nkhsm_pubkey_from_ssh_blob(const uint8_t *blob, size_t len, EVP_PKEY **pubp)
 	const char *cname;
 	int r;
 
-	*pubp = NULL;
-	if (blob == NULL)
+	if (blob == NULL || p == NULL)
 		return NKHSM_ERR_INVALID_ARGUMENT;
+	memset(p, 0, sizeof(*p));
 	nk_buf_from(&b, blob, len);
 	if ((r = nk_buf_get_string_direct(&b, &type, &tlen)) != 0 ||
 	    (r = curve_from_ssh_type(type, tlen, &c)) != 0)
@@ -104,7 +104,41 @@ nkhsm_pubkey_from_ssh_blob(const uint8_t *blob, size_t len, EVP_PKEY **pubp)
 		return NKHSM_ERR_FORMAT;	/* curve disagrees with type */
 	if (nk_buf_avail(&b) != 0)
 		return NKHSM_ERR_FORMAT;	/* trailing data */
-	return nk_pkey_from_point(c, pt, ptlen, pubp);
+	/* Uncompressed, as OpenSSH writes and reads them. */
+	if (ptlen != 1 + 2 * nkhsm_curve_bytes(c) || pt[0] != 0x04)
+		return NKHSM_ERR_FORMAT;
+	p->curve = c;
+	p->len = ptlen;
+	memcpy(p->pt, pt, ptlen);
+	return 0;
+}
+
+int
+nkhsm_pubkey_from_ssh_blob(const uint8_t *blob, size_t len, EVP_PKEY **pubp)
+{
+	nkhsm_point_t p;
+	int r;
+
+	*pubp = NULL;
+	if ((r = nkhsm_point_from_ssh_blob(blob, len, &p)) != 0)
+		return r;
+	return nk_pkey_from_point(p.curve, p.pt, p.len, pubp);
+}
+
+int
+nkhsm_point_from_pkey(const EVP_PKEY *pub, nkhsm_point_t *p)
+{
+	size_t len = sizeof(p->pt);
+	int r;
+
+	if (pub == NULL || p == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	memset(p, 0, sizeof(*p));
+	if ((r = nkhsm_curve_of_pkey(pub, &p->curve)) != 0 ||
+	    (r = nk_point_from_pkey(pub, p->pt, &len)) != 0)
+		return r;
+	p->len = len;
+	return 0;
 }
 
 int

@@ -73,6 +73,27 @@ size_t nkhsm_curve_bytes(nkhsm_curve_t curve);		/* field size: 32/48/66 */
 const EVP_MD *nkhsm_curve_md(nkhsm_curve_t curve);
 int nkhsm_curve_of_pkey(const EVP_PKEY *pkey, nkhsm_curve_t *curvep);
 
+/*
+ * An EC public key as raw bytes: its curve and uncompressed point
+ * (0x04 || X || Y). The login path uses these instead of EVP_PKEYs, so it
+ * never starts OpenSSL's provider machinery (see ecraw.c).
+ */
+#define NKHSM_POINT_MAX		(1 + 2 * 66)
+typedef struct nkhsm_point {
+	nkhsm_curve_t	curve;
+	size_t		len;
+	uint8_t		pt[NKHSM_POINT_MAX];
+} nkhsm_point_t;
+/* 0 if the point lies on its curve (and is not the point at infinity). */
+int nkhsm_point_check(const nkhsm_point_t *pt);
+int nkhsm_point_from_pkey(const EVP_PKEY *pub, nkhsm_point_t *pt);
+/*
+ * An OpenSSH ecdsa-sha2-* key blob; checks its shape (type, curve, point
+ * size), not that the point is on the curve: use nkhsm_point_check.
+ */
+int nkhsm_point_from_ssh_blob(const uint8_t *blob, size_t len,
+    nkhsm_point_t *pt);
+
 /* RFC 7512 PKCS#11 URIs. */
 typedef struct nkhsm_uri nkhsm_uri_t;
 
@@ -144,6 +165,14 @@ unsigned long nkhsm_ctx_calls(const nkhsm_ctx_t *ctx);
 int nkhsm_token_list(nkhsm_ctx_t *ctx, nkhsm_token_t ***listp, size_t *np);
 void nkhsm_token_list_free(nkhsm_token_t ***listp, size_t n);
 /* All initialized tokens matching the URI (NULL: any), possibly none. */
+/*
+ * The matching tokens one at a time, in slot order. Set *cursor to 0 for
+ * the first (that call reads the slot list). Only the slots up to the next
+ * match are read, so a caller that stops early makes fewer calls.
+ * NKHSM_ERR_NO_TOKEN when there are no more.
+ */
+int nkhsm_token_next(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri,
+    size_t *cursor, nkhsm_token_t **tokp);
 int nkhsm_token_list_match(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri,
     nkhsm_token_t ***listp, size_t *np);
 /* Exactly one token matching the URI (NULL: any); else NO/AMBIGUOUS_TOKEN. */
@@ -178,6 +207,13 @@ int nkhsm_key_find(nkhsm_token_t *tok, const nkhsm_uri_t *uri,
 /* The private key whose public point equals pub's (one search, no PIN). */
 int nkhsm_key_find_by_pubkey(nkhsm_token_t *tok, const EVP_PKEY *pub,
     nkhsm_key_t **keyp);
+/*
+ * The same, by raw point: no EVP_PKEY is made unless one is asked for.
+ * Both: NKHSM_ERR_NO_KEY if no object has that point, NKHSM_ERR_MODULE if
+ * the token answers the search with an object whose point differs.
+ */
+int nkhsm_key_find_by_point(nkhsm_token_t *tok, const nkhsm_point_t *pt,
+    nkhsm_key_t **keyp);
 int nkhsm_key_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np);
 /* Keys made from the token's X.509 certificate objects (no PIN needed). */
 int nkhsm_cert_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np);
@@ -190,7 +226,9 @@ const char *nkhsm_key_label(const nkhsm_key_t *key);
 const uint8_t *nkhsm_key_id(const nkhsm_key_t *key, size_t *lenp);
 nkhsm_curve_t nkhsm_key_curve(const nkhsm_key_t *key);
 /* The public key as the token reports it; not an authorization. */
-EVP_PKEY *nkhsm_key_pubkey(const nkhsm_key_t *key);
+EVP_PKEY *nkhsm_key_pubkey(nkhsm_key_t *key);
+/* The public point of a key read from a public key object, or NULL. */
+const nkhsm_point_t *nkhsm_key_point(const nkhsm_key_t *key);
 nkhsm_token_t *nkhsm_key_token(const nkhsm_key_t *key);
 
 /* Generate an EC key pair on the token (a read-write session is opened). */
@@ -216,6 +254,12 @@ int nkhsm_key_evp(nkhsm_key_t *key, EVP_PKEY **pkeyp);
 /* Software verification against a public key the caller trusts. */
 int nkhsm_verify(const EVP_PKEY *pub, const uint8_t *msg, size_t len,
     nkhsm_sigfmt_t fmt, const uint8_t *sig, size_t siglen);
+/*
+ * The same for a raw point and a raw (r || s) signature; the point is
+ * checked to be on its curve. NKHSM_ERR_SIGNATURE if it does not verify.
+ */
+int nkhsm_verify_point(const nkhsm_point_t *pub, const uint8_t *msg,
+    size_t len, const uint8_t *sig, size_t siglen);
 /* Conversions between signature formats. */
 int nkhsm_sig_convert(nkhsm_curve_t curve, nkhsm_sigfmt_t from,
     const uint8_t *in, size_t inlen, nkhsm_sigfmt_t to,

@@ -880,6 +880,7 @@ test_verify(void **state)
 	EVP_PKEY *key, *other;
 	ECDSA_SIG *esig;
 	struct wbuf ssh;
+	nkhsm_point_t kp, op, bp;
 	size_t i, derlen, n;
 
 	for (i = 0; i < NCURVES; i++) {
@@ -938,6 +939,48 @@ test_verify(void **state)
 		/* Garbage in the wrong format is a failed signature too. */
 		assert_int_equal(nkhsm_verify(key, msg, sizeof(msg),
 		    NKHSM_SIG_SSH, raw, 2 * n), NKHSM_ERR_SIGNATURE);
+
+		/* The raw-point path (ecraw.c) agrees on every case. */
+		assert_int_equal(nkhsm_point_from_pkey(key, &kp), 0);
+		assert_int_equal(nkhsm_point_from_pkey(other, &op), 0);
+		assert_int_equal(kp.curve, tc->curve);
+		assert_int_equal(nkhsm_point_check(&kp), 0);
+		assert_int_equal(nkhsm_verify_point(&kp, msg, sizeof(msg), raw,
+		    2 * n), 0);
+		assert_int_equal(nkhsm_verify_point(&kp, msg, sizeof(msg) - 1,
+		    raw, 2 * n), NKHSM_ERR_SIGNATURE);
+		assert_int_equal(nkhsm_verify_point(&op, msg, sizeof(msg), raw,
+		    2 * n), NKHSM_ERR_SIGNATURE);
+		memcpy(bad, raw, 2 * n);
+		bad[2 * n - 1] ^= 0x01;
+		assert_int_equal(nkhsm_verify_point(&kp, msg, sizeof(msg), bad,
+		    2 * n), NKHSM_ERR_SIGNATURE);
+		/* r = 0, and r and s all ones (>= n): false, never accepted. */
+		memset(bad, 0, n);
+		assert_int_equal(nkhsm_verify_point(&kp, msg, sizeof(msg), bad,
+		    2 * n), NKHSM_ERR_SIGNATURE);
+		memset(bad, 0xff, 2 * n);
+		assert_int_equal(nkhsm_verify_point(&kp, msg, sizeof(msg), bad,
+		    2 * n), NKHSM_ERR_SIGNATURE);
+		/* Wrong lengths, and DER where raw is expected. */
+		assert_int_equal(nkhsm_verify_point(&kp, msg, sizeof(msg), raw,
+		    2 * n - 1), NKHSM_ERR_SIGNATURE);
+		assert_int_equal(nkhsm_verify_point(&kp, msg, sizeof(msg), der,
+		    derlen), NKHSM_ERR_SIGNATURE);
+		/* A point off the curve is refused, not verified against. */
+		bp = kp;
+		bp.pt[bp.len - 1] ^= 0x01;
+		assert_int_equal(nkhsm_point_check(&bp), NKHSM_ERR_FORMAT);
+		assert_int_equal(nkhsm_verify_point(&bp, msg, sizeof(msg), raw,
+		    2 * n), NKHSM_ERR_FORMAT);
+		/* Compressed or short points are a format error. */
+		bp = kp;
+		bp.pt[0] = 0x02;
+		assert_int_equal(nkhsm_point_check(&bp), NKHSM_ERR_FORMAT);
+		bp = kp;
+		bp.len--;
+		assert_int_equal(nkhsm_verify_point(&bp, msg, sizeof(msg), raw,
+		    2 * n), NKHSM_ERR_FORMAT);
 		EVP_PKEY_free(other);
 		EVP_PKEY_free(key);
 	}

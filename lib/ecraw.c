@@ -1,0 +1,184 @@
+/*
+ * ecraw.c - EC public keys as raw points: parse, check, hash, verify.
+ *
+ * This is the verification path of a PAM login, which runs inside the
+ * caller (login, su, sshd). OpenSSL 3's provider layer costs about five
+ * million instructions the first time a process fetches any algorithm
+ * (name maps, method stores), more than the verification itself. The
+ * classic EC_KEY/ECDSA_do_verify and SHA-2 functions compute the same
+ * thing without that start-up, so this one file uses them, as OpenSSH
+ * does. They are deprecated in OpenSSL 3.0, not removed; everything else
+ * in libnkhsm goes through EVP.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/sha.h>
+
+#include "nk-int.h"
+
+int
+nk_sha2(unsigned int bits, const uint8_t *msg, size_t len, uint8_t *out,
+    size_t *outlenp)
+{
+	SHA256_CTX c256;
+	SHA512_CTX c512;
+	int ok;
+
+	*outlenp = 0;
+	switch (bits) {
+	case 256:
+		ok = SHA256_Init(&c256) && SHA256_Update(&c256, msg, len) &&
+		    SHA256_Final(out, &c256);
+		nk_wipe(&c256, sizeof(c256));
+		*outlenp = SHA256_DIGEST_LENGTH;
+		break;
+	case 384:
+		ok = SHA384_Init(&c512) && SHA384_Update(&c512, msg, len) &&
+		    SHA384_Final(out, &c512);
+		nk_wipe(&c512, sizeof(c512));
+		*outlenp = SHA384_DIGEST_LENGTH;
+		break;
+	case 512:
+		ok = SHA512_Init(&c512) && SHA512_Update(&c512, msg, len) &&
+		    SHA512_Final(out, &c512);
+		nk_wipe(&c512, sizeof(c512));
+		*outlenp = SHA512_DIGEST_LENGTH;
+		break;
+	default:
+		return NKHSM_ERR_UNSUPPORTED;
+	}
+	if (!ok) {
+		*outlenp = 0;
+		return NKHSM_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+/* The hash that goes with each curve (FIPS 186-4 pairs, as OpenSSH). */
+static unsigned int
+curve_bits(nkhsm_curve_t c)
+{
+	switch (c) {
+	case NKHSM_CURVE_P256:
+		return 256;
+	case NKHSM_CURVE_P384:
+		return 384;
+	case NKHSM_CURVE_P521:
+		return 512;
+	default:
+		return 0;
+	}
+}
+
+int
+nk_digest(nkhsm_curve_t c, const uint8_t *msg, size_t len, uint8_t *out,
+    size_t *outlenp)
+{
+	*outlenp = 0;
+	if (curve_bits(c) == 0)
+		return NKHSM_ERR_UNSUPPORTED;
+	return nk_sha2(curve_bits(c), msg, len, out, outlenp);
+}
+
+/* Shape only: a known curve and an uncompressed point of its size. */
+static int
+point_shape(const nkhsm_point_t *p)
+{
+	size_t fb;
+
+	if (p == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if ((fb = nkhsm_curve_bytes(p->curve)) == 0)
+		return NKHSM_ERR_UNSUPPORTED;
+	if (p->len != 1 + 2 * fb || p->pt[0] != 0x04)
+		return NKHSM_ERR_FORMAT;
+	return 0;
+}
+
+/* An EC_KEY for a point; fails unless the point is on the curve. */
+static int
+point_eckey(const nkhsm_point_t *p, EC_KEY **kp)
+{
+	EC_KEY *k;
+	int r;
+
+	*kp = NULL;
+	if ((r = point_shape(p)) != 0)
+		return r;
+	if ((k = EC_KEY_new_by_curve_name(nkhsm_curve_nid(p->curve))) == NULL)
+		return NKHSM_ERR_CRYPTO;
+	/* oct2point refuses points off the curve; the cofactor is 1. */
+	if (EC_KEY_oct2key(k, p->pt, p->len, NULL) != 1) {
+		EC_KEY_free(k);
+		return NKHSM_ERR_FORMAT;
+	}
+	*kp = k;
+	return 0;
+}
+
+int
+nkhsm_point_check(const nkhsm_point_t *p)
+{
+	EC_GROUP *g = NULL;
+	EC_POINT *pt = NULL;
+	int r;
+
+	if ((r = point_shape(p)) != 0)
+		return r;
+	if ((g = EC_GROUP_new_by_curve_name(nkhsm_curve_nid(p->curve))) ==
+	    NULL || (pt = EC_POINT_new(g)) == NULL)
+		r = NKHSM_ERR_CRYPTO;
+	else if (EC_POINT_oct2point(g, pt, p->pt, p->len, NULL) != 1 ||
+	    EC_POINT_is_at_infinity(g, pt))
+		r = NKHSM_ERR_FORMAT;
+	EC_POINT_free(pt);
+	EC_GROUP_free(g);
+	return r;
+}
+
+int
+nkhsm_verify_point(const nkhsm_point_t *pub, const uint8_t *msg, size_t len,
+    const uint8_t *sig, size_t siglen)
+{
+	uint8_t dgst[NK_MAX_DIGEST];
+	size_t dlen = 0, fb;
+	ECDSA_SIG *s = NULL;
+	BIGNUM *br = NULL, *bs = NULL;
+	EC_KEY *k = NULL;
+	int r;
+
+	if (pub == NULL || msg == NULL || sig == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (len > NKHSM_MSG_MAX)
+		return NKHSM_ERR_TOO_LARGE;
+	if ((r = point_shape(pub)) != 0)
+		return r;
+	fb = nkhsm_curve_bytes(pub->curve);
+	if (siglen != 2 * fb)
+		return NKHSM_ERR_SIGNATURE;
+	if ((r = nk_digest(pub->curve, msg, len, dgst, &dlen)) != 0 ||
+	    (r = point_eckey(pub, &k)) != 0)
+		goto out;
+	if ((s = ECDSA_SIG_new()) == NULL ||
+	    (br = BN_bin2bn(sig, (int)fb, NULL)) == NULL ||
+	    (bs = BN_bin2bn(sig + fb, (int)fb, NULL)) == NULL ||
+	    ECDSA_SIG_set0(s, br, bs) != 1) {
+		BN_free(br);
+		BN_free(bs);
+		r = NKHSM_ERR_CRYPTO;
+		goto out;
+	}
+	/* r and s outside [1, n-1] verify as false, not as an error we ignore. */
+	r = ECDSA_do_verify(dgst, (int)dlen, s, k) == 1 ? 0 :
+	    NKHSM_ERR_SIGNATURE;
+ out:
+	ECDSA_SIG_free(s);
+	EC_KEY_free(k);
+	return r;
+}
