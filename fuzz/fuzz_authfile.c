@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (keys.n > PNK_KEYS_MAX)
 		abort();
 	for (i = 0; i < keys.n; i++) {
-		if (keys.key[i].pub == NULL || keys.key[i].fp == NULL ||
+		if (keys.key[i].pt.len == 0 || keys.key[i].fp == NULL ||
 		    strncmp(keys.key[i].fp, "SHA256:", 7) != 0 ||
 		    keys.key[i].line <= last)
 			abort();

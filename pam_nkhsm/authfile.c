@@ -79,7 +79,6 @@ pnk_keys_free(struct pnk_keys *keys)
 	if (keys == NULL)
 		return;
 	for (i = 0; i < keys->n; i++) {
-		EVP_PKEY_free(keys->key[i].pub);
 		free(keys->key[i].blob);
 		free(keys->key[i].fp);
 	}
@@ -176,15 +175,14 @@ skip_options(const char *p)
 static int
 blob_fingerprint(const uint8_t *blob, size_t len, char **fpp)
 {
-	uint8_t md[32];
-	unsigned int mdlen = 0;
+	uint8_t md[NK_MAX_DIGEST];
+	size_t mdlen = 0;
 	char *b64 = NULL;
 	int r;
 
 	*fpp = NULL;
-	if (!EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL))
-		return NKHSM_ERR_CRYPTO;
-	if ((r = nk_b64_encode(md, mdlen, 0, &b64)) != 0)
+	if ((r = nk_sha2(256, blob, len, md, &mdlen)) != 0 ||
+	    (r = nk_b64_encode(md, mdlen, 0, &b64)) != 0)
 		return r;
 	if ((*fpp = malloc(7 + strlen(b64) + 1)) == NULL) {
 		free(b64);
@@ -205,7 +203,7 @@ parse_line(char *line, unsigned int lineno, const char *name,
 	size_t tlen, blen, bloblen = 0, btlen;
 	uint8_t *blob = NULL;
 	struct nk_buf b;
-	EVP_PKEY *pub = NULL;
+	nkhsm_point_t pt;
 	char *fp = NULL;
 	int r;
 
@@ -251,8 +249,8 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		    btlen != tlen || memcmp(bt, type, tlen) != 0)
 			r = NKHSM_ERR_FORMAT;
 	}
-	if (r == 0)
-		r = nkhsm_pubkey_from_ssh_blob(blob, bloblen, &pub);
+	if (r == 0 && (r = nkhsm_point_from_ssh_blob(blob, bloblen, &pt)) == 0)
+		r = nkhsm_point_check(&pt);
 	if (r != 0) {
 		free(blob);
 		nk_errf(errbuf, errlen, "%s:%u: invalid %.*s key: %s", name,
@@ -260,20 +258,18 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		return NKHSM_ERR_FORMAT;
 	}
 	if (keys->n >= PNK_KEYS_MAX) {
-		EVP_PKEY_free(pub);
 		free(blob);
 		nk_errf(errbuf, errlen, "%s:%u: more than %d keys", name,
 		    lineno, PNK_KEYS_MAX);
 		return NKHSM_ERR_TOO_LARGE;
 	}
 	if ((r = blob_fingerprint(blob, bloblen, &fp)) != 0) {
-		EVP_PKEY_free(pub);
 		free(blob);
 		nk_errf(errbuf, errlen, "%s:%u: %s", name, lineno,
 		    nkhsm_strerror(r));
 		return r;
 	}
-	keys->key[keys->n].pub = pub;
+	keys->key[keys->n].pt = pt;
 	keys->key[keys->n].blob = blob;
 	keys->key[keys->n].bloblen = bloblen;
 	keys->key[keys->n].fp = fp;

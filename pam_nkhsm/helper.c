@@ -79,13 +79,20 @@ reply_found(int fd, nkhsm_token_t *tok, uint32_t index, const nkhsm_key_t *key)
 	return r;
 }
 
-/* Find, over every matching token, a key equal to one of the blobs. */
+/*
+ * Find a key equal to one of the blobs: token by token in slot order, the
+ * first token that holds any of them wins. Tokens after it are never
+ * touched, which on the usual single token saves nothing but on a module
+ * with an empty slot after it (SoftHSM) saves a C_GetTokenInfo.
+ */
 static int
-discover_keys(int fd, struct state *st, struct nk_buf *req)
+discover_keys(int fd, struct state *st, const nkhsm_uri_t *uri,
+    struct nk_buf *req)
 {
 	const uint8_t *blob;
-	size_t bloblen, t;
-	EVP_PKEY *pub = NULL;
+	size_t bloblen, cursor = 0;
+	nkhsm_point_t *pts = NULL;
+	nkhsm_token_t *tok = NULL, **tl;
 	nkhsm_key_t *key = NULL;
 	uint32_t n, i;
 	struct nk_buf b;
@@ -93,32 +100,57 @@ discover_keys(int fd, struct state *st, struct nk_buf *req)
 
 	if ((r = nk_buf_get_u32(req, &n)) != 0 || n > 1024)
 		return reply_error(fd, NKHSM_ERR_FORMAT, "bad request");
+	if ((pts = calloc(n + 1, sizeof(*pts))) == NULL)
+		return reply_error(fd, NKHSM_ERR_NOMEM, NULL);
 	for (i = 0; i < n; i++) {
-		if ((r = nk_buf_get_string_direct(req, &blob, &bloblen)) != 0)
-			return reply_error(fd, NKHSM_ERR_FORMAT, "bad request");
-		if (nkhsm_pubkey_from_ssh_blob(blob, bloblen, &pub) != 0)
-			continue;
-		for (t = 0; t < st->ntoks; t++) {
-			r = nkhsm_key_find_by_pubkey(st->toks[t], pub, &key);
+		if ((r = nk_buf_get_string_direct(req, &blob, &bloblen)) != 0) {
+			r = reply_error(fd, NKHSM_ERR_FORMAT, "bad request");
+			goto out;
+		}
+		/* A blob we cannot read is never found (curve stays NONE). */
+		if (nkhsm_point_from_ssh_blob(blob, bloblen, &pts[i]) != 0)
+			pts[i].curve = NKHSM_CURVE_NONE;
+	}
+	while ((r = nkhsm_token_next(st->ctx, uri, &cursor, &tok)) == 0) {
+		if ((tl = reallocarray(st->toks, st->ntoks + 1,
+		    sizeof(*tl))) == NULL) {
+			nkhsm_token_free(&tok);
+			r = reply_error(fd, NKHSM_ERR_NOMEM, NULL);
+			goto out;
+		}
+		st->toks = tl;
+		st->toks[st->ntoks++] = tok;
+		for (i = 0; i < n; i++) {
+			if (pts[i].curve == NKHSM_CURVE_NONE)
+				continue;
+			r = nkhsm_key_find_by_point(tok, &pts[i], &key);
 			if (r == 0) {
-				EVP_PKEY_free(pub);
 				st->key = key;
-				st->tok = st->toks[t];
-				return reply_found(fd, st->tok, i, key);
+				st->tok = tok;
+				r = reply_found(fd, tok, i, key);
+				goto out;
 			}
 			if (r != NKHSM_ERR_NO_KEY && r != NKHSM_ERR_UNSUPPORTED) {
-				EVP_PKEY_free(pub);
-				return reply_error(fd, r, "key search failed");
+				r = reply_error(fd, r, "key search failed");
+				goto out;
 			}
 		}
-		EVP_PKEY_free(pub);
-		pub = NULL;
+	}
+	if (r != NKHSM_ERR_NO_TOKEN) {
+		r = reply_error(fd, r, "cannot list tokens");
+		goto out;
+	}
+	if (st->ntoks == 0) {
+		r = pnk_send(fd, R_NO_TOKEN, NULL);
+		goto out;
 	}
 	nk_buf_init(&b);
 	if ((r = nk_buf_put_cstring(&b, nkhsm_token_label(st->toks[0]))) == 0 &&
 	    (r = nk_buf_put_cstring(&b, nkhsm_token_serial(st->toks[0]))) == 0)
 		r = pnk_send(fd, R_NO_KEY, &b);
 	nk_buf_free(&b);
+ out:
+	free(pts);
 	return r;
 }
 
@@ -194,6 +226,10 @@ do_discover(int fd, struct state *st, struct nk_buf *req)
 		r = reply_error(fd, r, "cannot load the PKCS#11 module");
 		goto out;
 	}
+	if (mode == DISCOVER_KEYS) {
+		r = discover_keys(fd, st, uri, req);
+		goto out;
+	}
 	if ((r = nkhsm_token_list_match(st->ctx, uri, &st->toks,
 	    &st->ntoks)) != 0) {
 		r = reply_error(fd, r, "cannot list tokens");
@@ -204,9 +240,6 @@ do_discover(int fd, struct state *st, struct nk_buf *req)
 		goto out;
 	}
 	switch (mode) {
-	case DISCOVER_KEYS:
-		r = discover_keys(fd, st, req);
-		break;
 	case DISCOVER_CERTS:
 		r = discover_certs(fd, st);
 		break;
@@ -360,8 +393,9 @@ main(int argc, char **argv)
 	}
 	/*
 	 * Exit without C_CloseSession/C_Finalize: each is a token round trip,
-	 * the session was logged out above, and process exit releases the
-	 * card (pcscd resets it when its client goes away).
+	 * and the session was logged out above. That C_Logout stays: pcscd
+	 * leaves a card as it is when a client that held no lock goes away,
+	 * so without it the token could stay logged in for the next program.
 	 */
 	_exit(r == 0 ? 0 : 1);
 }

@@ -70,6 +70,7 @@ struct ctx {
 	uint32_t		 minpin, maxpin;
 	uint32_t		 index;
 	EVP_PKEY		*cakey;		/* key from a CA-issued certificate */
+	nkhsm_point_t		 capt;		/* its point */
 	char			*cafp;
 	const char		*fp;		/* fingerprint of the key used */
 };
@@ -304,6 +305,7 @@ judge_certs(struct ctx *c, struct nk_buf *b, uint32_t *indexp)
 		}
 		if (found >= 0) {
 			if ((c->cakey = X509_get_pubkey(x)) == NULL ||
+			    nkhsm_point_from_pkey(c->cakey, &c->capt) != 0 ||
 			    nkhsm_pubkey_fingerprint(c->cakey, &c->cafp) != 0)
 				found = -1;
 		}
@@ -507,7 +509,7 @@ login_and_verify(struct ctx *c, const char *pin, size_t pinlen)
 	size_t msglen = 0, storelen = 0, siglen;
 	struct nk_buf req, body;
 	char host[256];
-	const EVP_PKEY *authorized;
+	const nkhsm_point_t *authorized;
 	uint32_t err, flags;
 	const char *t;
 	int retval = PAM_AUTH_ERR, r;
@@ -566,8 +568,8 @@ login_and_verify(struct ctx *c, const char *pin, size_t pinlen)
 		goto out;
 	}
 	/* The only path to success: our challenge, our authorized key. */
-	authorized = c->cakey != NULL ? c->cakey : c->keys.key[c->index].pub;
-	if ((r = nkhsm_verify(authorized, msg, msglen, NKHSM_SIG_RAW, sig,
+	authorized = c->cakey != NULL ? &c->capt : &c->keys.key[c->index].pt;
+	if ((r = nkhsm_verify_point(authorized, msg, msglen, sig,
 	    siglen)) != 0) {
 		lg(c, LOG_WARNING, "signature does not verify: %s",
 		    nkhsm_strerror(r));

@@ -58,7 +58,7 @@ void pnk_opts_free(struct pnk_opts *o);
 #define PNK_KEYS_MAX		256
 
 struct pnk_key {
-	EVP_PKEY	*pub;
+	nkhsm_point_t	 pt;		/* checked to be on its curve */
 	uint8_t		*blob;		/* the SSH key blob, as the helper wants it */
 	size_t		 bloblen;
 	char		*fp;		/* SHA256:... */

@@ -88,6 +88,44 @@ pam_service many "auth required $PAM_MOD $PAM_BASE authfile=$T/many"
 pam_run many authenticate 'pä§ñ-€1\n'
 expect_pam "$R_SUCCESS" "two tokens, authorized key (with options) after other lines: PAM_SUCCESS"
 expect_grep "PIN for Nitrokey HSM 'utf8tok'" "$T/pam.out" "two tokens: the token holding the key is used"
+# Tokens are read one at a time and the search stops at the first token that
+# holds an authorized key: SoftHSM's empty slot, listed last, is never read.
+# The whole login stays within the 16 calls.
+pam_service manyf "auth required $PAM_MOD $PAM_BASE authfile=$T/many module=$FAULT_MODULE"
+sed -i "s| module=$SOFTHSM_MODULE||" "$PAMD/manyf"
+pam_run manyf authenticate 'pä§ñ-€1\n' NKFAULT_LOG="$T/many.log"
+expect_pam "$R_SUCCESS" "two tokens, through the counting module: PAM_SUCCESS"
+nslots=$(softhsm2-util --show-slots | grep -c '^Slot ')
+ninfo=$(grep -c ' C_GetTokenInfo' "$T/many.log")
+if [ "$nslots" -eq 3 ] && [ "$ninfo" -ge 1 ] && [ "$ninfo" -le 2 ]; then
+	pass "two tokens: $ninfo of $nslots slots read (the empty one never)"
+else
+	fail "two tokens: $ninfo C_GetTokenInfo calls for $nslots slots"
+fi
+# Calls per login. Each token searched costs C_GetTokenInfo, C_OpenSession
+# and one search (5 calls); the rest is 10, whatever else the token holds.
+pam_run fault authenticate "$USER_PIN\n" NKFAULT_LOG="$T/one.log"
+expect_pam "$R_SUCCESS" "login through the counting module: PAM_SUCCESS"
+ninfo=$(grep -c ' C_GetTokenInfo' "$T/one.log")
+ncalls=$(wc -l < "$T/one.log")
+if [ "$ncalls" -eq $((10 + 5 * ninfo)) ]; then
+	pass "a login makes $ncalls PKCS#11 calls, $ninfo token(s) searched"
+else
+	fail "a login makes $ncalls PKCS#11 calls for $ninfo token(s)"
+	cat "$T/one.log" >&2
+fi
+# With the token named, the other token's info is read but it is not searched.
+pam_service faulttok "auth required $PAM_MOD $PAM_BASE module=$FAULT_MODULE token=pkcs11:token=pamtok"
+sed -i "s| module=$SOFTHSM_MODULE||" "$PAMD/faulttok"
+pam_run faulttok authenticate "$USER_PIN\n" NKFAULT_LOG="$T/tok.log"
+expect_pam "$R_SUCCESS" "login with token=, through the counting module: PAM_SUCCESS"
+ncalls=$(wc -l < "$T/tok.log")
+if [ "$ncalls" -le 16 ]; then
+	pass "a login with token= makes $ncalls PKCS#11 calls (<= 16)"
+else
+	fail "a login with token= makes $ncalls PKCS#11 calls (> 16)"
+	cat "$T/tok.log" >&2
+fi
 
 # --- keys that are not authorized ---------------------------------------------
 install -o "$PAM_USER" -m 600 "$T/foreign.pub" "$T/foreign.keys"
