@@ -13,14 +13,75 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "config.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
+#include <openssl/obj_mac.h>
 #include <openssl/sha.h>
 
 #include "nk-int.h"
+
+/*
+ * Making an EC_GROUP computes its Montgomery constants: about as much work
+ * as checking a point. Each curve's group is made once per process and
+ * shared read-only; the destructor frees them, so a PAM module that is
+ * unloaded leaves nothing behind.
+ */
+static pthread_once_t once256 = PTHREAD_ONCE_INIT;
+static pthread_once_t once384 = PTHREAD_ONCE_INIT;
+static pthread_once_t once521 = PTHREAD_ONCE_INIT;
+static EC_GROUP *g256, *g384, *g521;
+
+static void
+make256(void)
+{
+	g256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+}
+
+static void
+make384(void)
+{
+	g384 = EC_GROUP_new_by_curve_name(NID_secp384r1);
+}
+
+static void
+make521(void)
+{
+	g521 = EC_GROUP_new_by_curve_name(NID_secp521r1);
+}
+
+static const EC_GROUP *
+group_of(nkhsm_curve_t c)
+{
+	switch (c) {
+	case NKHSM_CURVE_P256:
+		return pthread_once(&once256, make256) == 0 ? g256 : NULL;
+	case NKHSM_CURVE_P384:
+		return pthread_once(&once384, make384) == 0 ? g384 : NULL;
+	case NKHSM_CURVE_P521:
+		return pthread_once(&once521, make521) == 0 ? g521 : NULL;
+	default:
+		return NULL;
+	}
+}
+
+__attribute__((destructor)) static void
+groups_free(void)
+{
+	EC_GROUP_free(g256);
+	EC_GROUP_free(g384);
+	EC_GROUP_free(g521);
+	g256 = g384 = g521 = NULL;
+}
+
+struct nkhsm_ecverify {
+	nkhsm_curve_t	 curve;
+	EC_KEY		*key;
+};
 
 int
 nk_sha2(unsigned int bits, const uint8_t *msg, size_t len, uint8_t *out,
@@ -105,14 +166,19 @@ point_shape(const nkhsm_point_t *p)
 static int
 point_eckey(const nkhsm_point_t *p, EC_KEY **kp)
 {
+	const EC_GROUP *g;
 	EC_KEY *k;
 	int r;
 
 	*kp = NULL;
 	if ((r = point_shape(p)) != 0)
 		return r;
-	if ((k = EC_KEY_new_by_curve_name(nkhsm_curve_nid(p->curve))) == NULL)
+	if ((g = group_of(p->curve)) == NULL || (k = EC_KEY_new()) == NULL)
 		return NKHSM_ERR_CRYPTO;
+	if (EC_KEY_set_group(k, g) != 1) {
+		EC_KEY_free(k);
+		return NKHSM_ERR_CRYPTO;
+	}
 	/* oct2point refuses points off the curve; the cofactor is 1. */
 	if (EC_KEY_oct2key(k, p->pt, p->len, NULL) != 1) {
 		EC_KEY_free(k);
@@ -125,20 +191,85 @@ point_eckey(const nkhsm_point_t *p, EC_KEY **kp)
 int
 nkhsm_point_check(const nkhsm_point_t *p)
 {
-	EC_GROUP *g = NULL;
+	const EC_GROUP *g;
 	EC_POINT *pt = NULL;
 	int r;
 
 	if ((r = point_shape(p)) != 0)
 		return r;
-	if ((g = EC_GROUP_new_by_curve_name(nkhsm_curve_nid(p->curve))) ==
-	    NULL || (pt = EC_POINT_new(g)) == NULL)
-		r = NKHSM_ERR_CRYPTO;
-	else if (EC_POINT_oct2point(g, pt, p->pt, p->len, NULL) != 1 ||
+	if ((g = group_of(p->curve)) == NULL || (pt = EC_POINT_new(g)) == NULL)
+		return NKHSM_ERR_CRYPTO;
+	if (EC_POINT_oct2point(g, pt, p->pt, p->len, NULL) != 1 ||
 	    EC_POINT_is_at_infinity(g, pt))
 		r = NKHSM_ERR_FORMAT;
 	EC_POINT_free(pt);
-	EC_GROUP_free(g);
+	return r;
+}
+
+int
+nkhsm_ecverify_new(const nkhsm_point_t *pub, nkhsm_ecverify_t **vp)
+{
+	nkhsm_ecverify_t *v;
+	int r;
+
+	if (vp == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	*vp = NULL;
+	if (pub == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return NKHSM_ERR_NOMEM;
+	if ((r = point_eckey(pub, &v->key)) != 0) {
+		free(v);
+		return r;
+	}
+	v->curve = pub->curve;
+	*vp = v;
+	return 0;
+}
+
+void
+nkhsm_ecverify_free(nkhsm_ecverify_t **vp)
+{
+	if (vp == NULL || *vp == NULL)
+		return;
+	EC_KEY_free((*vp)->key);
+	free(*vp);
+	*vp = NULL;
+}
+
+int
+nkhsm_ecverify(const nkhsm_ecverify_t *v, const uint8_t *msg, size_t len,
+    const uint8_t *sig, size_t siglen)
+{
+	uint8_t dgst[NK_MAX_DIGEST];
+	size_t dlen = 0, fb;
+	ECDSA_SIG *s = NULL;
+	BIGNUM *br = NULL, *bs = NULL;
+	int r;
+
+	if (v == NULL || msg == NULL || sig == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (len > NKHSM_MSG_MAX)
+		return NKHSM_ERR_TOO_LARGE;
+	fb = nkhsm_curve_bytes(v->curve);
+	if (siglen != 2 * fb)
+		return NKHSM_ERR_SIGNATURE;
+	if ((r = nk_digest(v->curve, msg, len, dgst, &dlen)) != 0)
+		return r;
+	if ((s = ECDSA_SIG_new()) == NULL ||
+	    (br = BN_bin2bn(sig, (int)fb, NULL)) == NULL ||
+	    (bs = BN_bin2bn(sig + fb, (int)fb, NULL)) == NULL ||
+	    ECDSA_SIG_set0(s, br, bs) != 1) {
+		BN_free(br);
+		BN_free(bs);
+		ECDSA_SIG_free(s);
+		return NKHSM_ERR_CRYPTO;
+	}
+	/* r and s outside [1, n-1] verify as false. */
+	r = ECDSA_do_verify(dgst, (int)dlen, s, v->key) == 1 ? 0 :
+	    NKHSM_ERR_SIGNATURE;
+	ECDSA_SIG_free(s);
 	return r;
 }
 
@@ -146,39 +277,14 @@ int
 nkhsm_verify_point(const nkhsm_point_t *pub, const uint8_t *msg, size_t len,
     const uint8_t *sig, size_t siglen)
 {
-	uint8_t dgst[NK_MAX_DIGEST];
-	size_t dlen = 0, fb;
-	ECDSA_SIG *s = NULL;
-	BIGNUM *br = NULL, *bs = NULL;
-	EC_KEY *k = NULL;
+	nkhsm_ecverify_t *v = NULL;
 	int r;
 
 	if (pub == NULL || msg == NULL || sig == NULL)
 		return NKHSM_ERR_INVALID_ARGUMENT;
-	if (len > NKHSM_MSG_MAX)
-		return NKHSM_ERR_TOO_LARGE;
-	if ((r = point_shape(pub)) != 0)
+	if ((r = nkhsm_ecverify_new(pub, &v)) != 0)
 		return r;
-	fb = nkhsm_curve_bytes(pub->curve);
-	if (siglen != 2 * fb)
-		return NKHSM_ERR_SIGNATURE;
-	if ((r = nk_digest(pub->curve, msg, len, dgst, &dlen)) != 0 ||
-	    (r = point_eckey(pub, &k)) != 0)
-		goto out;
-	if ((s = ECDSA_SIG_new()) == NULL ||
-	    (br = BN_bin2bn(sig, (int)fb, NULL)) == NULL ||
-	    (bs = BN_bin2bn(sig + fb, (int)fb, NULL)) == NULL ||
-	    ECDSA_SIG_set0(s, br, bs) != 1) {
-		BN_free(br);
-		BN_free(bs);
-		r = NKHSM_ERR_CRYPTO;
-		goto out;
-	}
-	/* r and s outside [1, n-1] verify as false, not as an error we ignore. */
-	r = ECDSA_do_verify(dgst, (int)dlen, s, k) == 1 ? 0 :
-	    NKHSM_ERR_SIGNATURE;
- out:
-	ECDSA_SIG_free(s);
-	EC_KEY_free(k);
+	r = nkhsm_ecverify(v, msg, len, sig, siglen);
+	nkhsm_ecverify_free(&v);
 	return r;
 }

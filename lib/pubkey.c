@@ -284,34 +284,42 @@ nkhsm_pubkey_to_pem(const EVP_PKEY *pub, char **pemp)
 }
 
 int
+nkhsm_blob_fingerprint(const uint8_t *blob, size_t len, char **fpp)
+{
+	uint8_t dgst[NK_MAX_DIGEST];
+	size_t dlen = 0;
+	char *b64 = NULL;
+	int r;
+
+	if (fpp == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	*fpp = NULL;
+	if (blob == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if ((r = nk_sha2(256, blob, len, dgst, &dlen)) != 0 ||
+	    (r = nk_b64_encode(dgst, dlen, 0, &b64)) != 0)
+		return r;
+	if ((*fpp = malloc(7 + strlen(b64) + 1)) == NULL)
+		r = NKHSM_ERR_NOMEM;
+	else {
+		memcpy(*fpp, "SHA256:", 7);
+		memcpy(*fpp + 7, b64, strlen(b64) + 1);
+	}
+	free(b64);
+	return r;
+}
+
+int
 nkhsm_pubkey_fingerprint(const EVP_PKEY *pub, char **fpp)
 {
-	uint8_t *blob = NULL, dgst[32];
+	uint8_t *blob = NULL;
 	size_t bloblen = 0;
-	unsigned int dlen = 0;
-	char *b64 = NULL, *fp = NULL;
 	int r;
 
 	*fpp = NULL;
-	if ((r = nkhsm_pubkey_to_ssh_blob(pub, &blob, &bloblen)) != 0)
-		goto out;
-	if (!EVP_Digest(blob, bloblen, dgst, &dlen, EVP_sha256(), NULL)) {
-		r = NKHSM_ERR_CRYPTO;
-		goto out;
-	}
-	if ((r = nk_b64_encode(dgst, dlen, 0, &b64)) != 0)
-		goto out;
-	if ((fp = malloc(7 + strlen(b64) + 1)) == NULL) {
-		r = NKHSM_ERR_NOMEM;
-		goto out;
-	}
-	memcpy(fp, "SHA256:", 7);
-	memcpy(fp + 7, b64, strlen(b64) + 1);
-	*fpp = fp;
-	r = 0;
- out:
+	if ((r = nkhsm_pubkey_to_ssh_blob(pub, &blob, &bloblen)) == 0)
+		r = nkhsm_blob_fingerprint(blob, bloblen, fpp);
 	free(blob);
-	free(b64);
 	return r;
 }
 

@@ -171,29 +171,6 @@ skip_options(const char *p)
 	return p;
 }
 
-/* "SHA256:" and the unpadded base64 of the blob's SHA-256, as ssh-keygen -l. */
-static int
-blob_fingerprint(const uint8_t *blob, size_t len, char **fpp)
-{
-	uint8_t md[NK_MAX_DIGEST];
-	size_t mdlen = 0;
-	char *b64 = NULL;
-	int r;
-
-	*fpp = NULL;
-	if ((r = nk_sha2(256, blob, len, md, &mdlen)) != 0 ||
-	    (r = nk_b64_encode(md, mdlen, 0, &b64)) != 0)
-		return r;
-	if ((*fpp = malloc(7 + strlen(b64) + 1)) == NULL) {
-		free(b64);
-		return NKHSM_ERR_NOMEM;
-	}
-	memcpy(*fpp, "SHA256:", 7);
-	memcpy(*fpp + 7, b64, strlen(b64) + 1);
-	free(b64);
-	return 0;
-}
-
 static int
 parse_line(char *line, unsigned int lineno, const char *name,
     struct pnk_keys *keys, char *errbuf, size_t errlen)
@@ -263,7 +240,7 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		    lineno, PNK_KEYS_MAX);
 		return NKHSM_ERR_TOO_LARGE;
 	}
-	if ((r = blob_fingerprint(blob, bloblen, &fp)) != 0) {
+	if ((r = nkhsm_blob_fingerprint(blob, bloblen, &fp)) != 0) {
 		free(blob);
 		nk_errf(errbuf, errlen, "%s:%u: %s", name, lineno,
 		    nkhsm_strerror(r));

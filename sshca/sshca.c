@@ -111,6 +111,7 @@ struct ca {
 	uint8_t		*ca_blob;
 	size_t		 ca_len;
 	X509		*cacert;
+	nkhsm_ecverify_t *verify;	/* the CA key, to check the token */
 	int		 have_env;
 };
 
@@ -123,6 +124,7 @@ ca_free(struct ca *ca)
 	sc_ledger_close(&ca->l);
 	free(ca->ca_blob);
 	X509_free(ca->cacert);
+	nkhsm_ecverify_free(&ca->verify);
 }
 
 static int
@@ -231,6 +233,7 @@ load_ca(struct ca *ca, int login)
 {
 	char *module = NULL, *uri = NULL, *pem = NULL, path[FILE_MAX];
 	EVP_PKEY *pub;
+	nkhsm_point_t pt;
 	BIO *bio;
 	int r, ret = EX_FAIL;
 
@@ -270,7 +273,9 @@ load_ca(struct ca *ca, int login)
 		ret = EX_NOKEY;
 		goto out;
 	}
-	if ((r = nkhsm_pubkey_to_ssh_blob(pub, &ca->ca_blob, &ca->ca_len)) != 0) {
+	if ((r = nkhsm_pubkey_to_ssh_blob(pub, &ca->ca_blob, &ca->ca_len)) != 0 ||
+	    (r = nkhsm_point_from_pkey(pub, &pt)) != 0 ||
+	    (r = nkhsm_ecverify_new(&pt, &ca->verify)) != 0) {
 		cli_errx("%s", nkhsm_strerror(r));
 		ret = EX_FAIL;
 		goto out;
@@ -482,8 +487,8 @@ static int
 sign_one(struct ca *ca, struct sc_certreq *req, const struct sc_pubkey *pk,
     int fixed_serial, struct issued *is)
 {
-	uint8_t nonce[SC_NONCE_LEN], *tbs = NULL, *sig = NULL;
-	size_t tbslen = 0, siglen = 0;
+	uint8_t nonce[SC_NONCE_LEN], *tbs = NULL, *sig = NULL, *ssh = NULL;
+	size_t tbslen = 0, siglen = 0, sshlen = 0;
 	int r, ret = EX_FAIL;
 
 	issued_free(is);
@@ -495,19 +500,20 @@ sign_one(struct ca *ca, struct sc_certreq *req, const struct sc_pubkey *pk,
 		cli_errx("cannot encode the certificate: %s", nkhsm_strerror(r));
 		goto out;
 	}
-	if ((r = nkhsm_key_sign(ca->key, tbs, tbslen, NKHSM_SIG_SSH, &sig,
+	if ((r = nkhsm_key_sign(ca->key, tbs, tbslen, NKHSM_SIG_RAW, &sig,
 	    &siglen)) != 0) {
 		cli_errx("signing failed: %s", nkhsm_strerror(r));
 		ret = cli_exit_for(r);
 		goto out;
 	}
-	if (nkhsm_verify(nkhsm_key_pubkey(ca->key), tbs, tbslen, NKHSM_SIG_SSH,
-	    sig, siglen) != 0) {
+	if (nkhsm_ecverify(ca->verify, tbs, tbslen, sig, siglen) != 0) {
 		cli_errx("the token's signature does not verify; nothing issued");
 		ret = EX_BADSIG;
 		goto out;
 	}
-	if (sc_cert_line(tbs, tbslen, sig, siglen, pk->comment, &is->line,
+	if (nkhsm_sig_convert(nkhsm_key_curve(ca->key), NKHSM_SIG_RAW, sig,
+	    siglen, NKHSM_SIG_SSH, &ssh, &sshlen) != 0 ||
+	    sc_cert_line(tbs, tbslen, ssh, sshlen, pk->comment, &is->line,
 	    &is->cert, &is->certlen) != 0 ||
 	    nk_b64_encode(pk->blob, pk->bloblen, 1, &is->subject_key) != 0)
 		goto out;
@@ -519,6 +525,7 @@ sign_one(struct ca *ca, struct sc_certreq *req, const struct sc_pubkey *pk,
 		issued_free(is);
 	free(tbs);
 	free(sig);
+	free(ssh);
 	return ret;
 }
 

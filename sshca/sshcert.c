@@ -46,27 +46,6 @@ mag_bits(const uint8_t *v, size_t len)
 	return bits;
 }
 
-static int
-blob_fingerprint(const uint8_t *blob, size_t len, char **fpp)
-{
-	uint8_t md[32];
-	unsigned int mdlen = 0;
-	char *b64 = NULL;
-	int r;
-
-	*fpp = NULL;
-	if (!EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL))
-		return NKHSM_ERR_CRYPTO;
-	if ((r = nk_b64_encode(md, mdlen, 0, &b64)) != 0)
-		return r;
-	if (asprintf(fpp, "SHA256:%s", b64) == -1) {
-		*fpp = NULL;
-		r = NKHSM_ERR_NOMEM;
-	}
-	free(b64);
-	return r;
-}
-
 int
 sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
     size_t errlen)
@@ -75,8 +54,7 @@ sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
 	const uint8_t *bt, *v1, *v2;
 	size_t tlen, blen, l1, l2, clen;
 	struct nk_buf b;
-	EVP_PKEY *ec = NULL;
-	nkhsm_curve_t curve;
+	nkhsm_point_t pt;
 	int r = NKHSM_ERR_FORMAT;
 
 	memset(pk, 0, sizeof(*pk));
@@ -125,17 +103,16 @@ sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
 		goto fail;
 	}
 	if (strncmp(pk->type, "ecdsa-sha2-nistp", 16) == 0) {
-		if ((r = nkhsm_pubkey_from_ssh_blob(pk->blob, pk->bloblen,
-		    &ec)) != 0) {
+		/* Shape, then the point on its curve (as an EVP_PKEY would). */
+		if ((r = nkhsm_point_from_ssh_blob(pk->blob, pk->bloblen,
+		    &pt)) != 0 || (r = nkhsm_point_check(&pt)) != 0) {
 			nk_errf(errbuf, errlen, "invalid %s key: %s", pk->type,
 			    nkhsm_strerror(r));
 			goto fail;
 		}
-		(void)nkhsm_curve_of_pkey(ec, &curve);
-		pk->bits = (unsigned int)nkhsm_curve_bytes(curve) * 8;
-		if (curve == NKHSM_CURVE_P521)
+		pk->bits = (unsigned int)nkhsm_curve_bytes(pt.curve) * 8;
+		if (pt.curve == NKHSM_CURVE_P521)
 			pk->bits = 521;
-		EVP_PKEY_free(ec);
 	} else if (strcmp(pk->type, "ssh-ed25519") == 0) {
 		if (nk_buf_get_string_direct(&b, &v1, &l1) != 0 || l1 != 32 ||
 		    nk_buf_avail(&b) != 0) {
@@ -164,7 +141,7 @@ sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
 		r = NKHSM_ERR_UNSUPPORTED;
 		goto fail;
 	}
-	if ((r = blob_fingerprint(pk->blob, pk->bloblen, &pk->fp)) != 0)
+	if ((r = nkhsm_blob_fingerprint(pk->blob, pk->bloblen, &pk->fp)) != 0)
 		goto fail;
 	if ((pk->comment = malloc(clen + 1)) == NULL) {
 		r = NKHSM_ERR_NOMEM;

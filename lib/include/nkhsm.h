@@ -260,6 +260,12 @@ int nkhsm_verify(const EVP_PKEY *pub, const uint8_t *msg, size_t len,
  */
 int nkhsm_verify_point(const nkhsm_point_t *pub, const uint8_t *msg,
     size_t len, const uint8_t *sig, size_t siglen);
+/* The same with the key prepared once, for many signatures by one key. */
+typedef struct nkhsm_ecverify nkhsm_ecverify_t;
+int nkhsm_ecverify_new(const nkhsm_point_t *pub, nkhsm_ecverify_t **vp);
+int nkhsm_ecverify(const nkhsm_ecverify_t *v, const uint8_t *msg, size_t len,
+    const uint8_t *sig, size_t siglen);
+void nkhsm_ecverify_free(nkhsm_ecverify_t **vp);
 /* Conversions between signature formats. */
 int nkhsm_sig_convert(nkhsm_curve_t curve, nkhsm_sigfmt_t from,
     const uint8_t *in, size_t inlen, nkhsm_sigfmt_t to,
@@ -276,6 +282,8 @@ int nkhsm_pubkey_from_ssh_blob(const uint8_t *blob, size_t len, EVP_PKEY **pubp)
 int nkhsm_pubkey_from_ssh(const char *line, EVP_PKEY **pubp, char **commentp);
 int nkhsm_pubkey_to_pem(const EVP_PKEY *pub, char **pemp);
 /* "SHA256:" followed by unpadded base64, as ssh-keygen -l prints it. */
+/* "SHA256:" and the unpadded base64 of a key blob's SHA-256 (ssh-keygen -l). */
+int nkhsm_blob_fingerprint(const uint8_t *blob, size_t len, char **fpp);
 int nkhsm_pubkey_fingerprint(const EVP_PKEY *pub, char **fpp);
 /* 1 when equal, 0 when not. */
 int nkhsm_pubkey_equal(const EVP_PKEY *a, const EVP_PKEY *b);

@@ -881,6 +881,7 @@ test_verify(void **state)
 	ECDSA_SIG *esig;
 	struct wbuf ssh;
 	nkhsm_point_t kp, op, bp;
+	nkhsm_ecverify_t *ev = NULL;
 	size_t i, derlen, n;
 
 	for (i = 0; i < NCURVES; i++) {
@@ -967,12 +968,28 @@ test_verify(void **state)
 		    2 * n - 1), NKHSM_ERR_SIGNATURE);
 		assert_int_equal(nkhsm_verify_point(&kp, msg, sizeof(msg), der,
 		    derlen), NKHSM_ERR_SIGNATURE);
+		/* A prepared key: many signatures, a failure does not stick. */
+		assert_int_equal(nkhsm_ecverify_new(&kp, &ev), 0);
+		assert_int_equal(nkhsm_ecverify(ev, msg, sizeof(msg), raw,
+		    2 * n), 0);
+		assert_int_equal(nkhsm_ecverify(ev, msg, sizeof(msg) - 1, raw,
+		    2 * n), NKHSM_ERR_SIGNATURE);
+		assert_int_equal(nkhsm_ecverify(ev, msg, sizeof(msg), raw,
+		    2 * n - 1), NKHSM_ERR_SIGNATURE);
+		assert_int_equal(nkhsm_ecverify(ev, msg, sizeof(msg), raw,
+		    2 * n), 0);
+		nkhsm_ecverify_free(&ev);
+		assert_null(ev);
+		nkhsm_ecverify_free(&ev);
 		/* A point off the curve is refused, not verified against. */
 		bp = kp;
 		bp.pt[bp.len - 1] ^= 0x01;
 		assert_int_equal(nkhsm_point_check(&bp), NKHSM_ERR_FORMAT);
 		assert_int_equal(nkhsm_verify_point(&bp, msg, sizeof(msg), raw,
 		    2 * n), NKHSM_ERR_FORMAT);
+		ev = (nkhsm_ecverify_t *)1;
+		assert_int_equal(nkhsm_ecverify_new(&bp, &ev), NKHSM_ERR_FORMAT);
+		assert_null(ev);
 		/* Compressed or short points are a format error. */
 		bp = kp;
 		bp.pt[0] = 0x02;
