@@ -33,6 +33,7 @@ struct sc_ledger {
 	sqlite3		*db;
 	sqlite3_stmt	*ins_log;	/* prepared once, reused per entry */
 	sqlite3_stmt	*ins_cert;
+	sqlite3_stmt	*is_revoked;
 	/* The log's end within the current transaction. */
 	int		 loaded;
 	int		 dirty;		/* meta's head is behind: write at commit */
@@ -128,6 +129,7 @@ sc_ledger_close(struct sc_ledger **lp)
 		return;
 	sqlite3_finalize((*lp)->ins_log);
 	sqlite3_finalize((*lp)->ins_cert);
+	sqlite3_finalize((*lp)->is_revoked);
 	if ((*lp)->db != NULL)
 		sqlite3_close_v2((*lp)->db);
 	free(*lp);
@@ -859,17 +861,22 @@ sc_ledger_verify_log(struct sc_ledger *l, const char *expect_head,
 int
 sc_ledger_is_revoked(struct sc_ledger *l, const char *key_id, const char *fp)
 {
-	sqlite3_stmt *st = NULL;
-	int r = 0;
+	int r = 0, rc;
 
-	if (sqlite3_prepare_v2(l->db, "SELECT 1 FROM revocations WHERE "
-	    "(what='key_id' AND value=?1) OR (what='key' AND value=?2)", -1,
-	    &st, NULL) != SQLITE_OK)
+	/* Asked once per request of a batch: prepared once. */
+	if (l->is_revoked == NULL && sqlite3_prepare_v2(l->db, "SELECT 1 FROM "
+	    "revocations WHERE (what='key_id' AND value=?1) OR "
+	    "(what='key' AND value=?2)", -1, &l->is_revoked, NULL) != SQLITE_OK)
 		return -1;
-	sqlite3_bind_text(st, 1, key_id != NULL ? key_id : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, fp != NULL ? fp : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	sqlite3_bind_text(l->is_revoked, 1, key_id != NULL ? key_id : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(l->is_revoked, 2, fp != NULL ? fp : "", -1,
+	    SQLITE_STATIC);
+	if ((rc = sqlite3_step(l->is_revoked)) == SQLITE_ROW)
 		r = 1;
-	sqlite3_finalize(st);
+	else if (rc != SQLITE_DONE)
+		r = -1;		/* cannot tell: the caller refuses */
+	sqlite3_reset(l->is_revoked);
+	sqlite3_clear_bindings(l->is_revoked);
 	return r;
 }

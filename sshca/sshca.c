@@ -669,7 +669,7 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 	struct issued *is = NULL;
 	char **paths = NULL;
 	size_t i, j, c0, n;
-	int ret = EX_USAGE, progress, fixed = 0, incr = 0;
+	int r, ret = EX_USAGE, progress, fixed = 0, incr = 0;
 	struct stat st;
 
 	err[0] = '\0';
@@ -790,7 +790,14 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 		goto out;
 	/* A revoked key id or key would be born revoked: refuse it. */
 	for (i = 0; i < (size_t)argc; i++) {
-		if (sc_ledger_is_revoked(ca->l, reqs[i].key_id, pks[i].fp) != 0) {
+		if ((r = sc_ledger_is_revoked(ca->l, reqs[i].key_id,
+		    pks[i].fp)) < 0) {
+			cli_errx("ledger: cannot check the revocations; not "
+			    "issuing");
+			ret = EX_FAIL;
+			goto out;
+		}
+		if (r != 0) {
 			cli_errx("%s: key id '%s' or key %s is revoked; not issuing",
 			    argv[i], reqs[i].key_id, pks[i].fp);
 			ret = EX_POLICY;

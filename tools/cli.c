@@ -401,13 +401,18 @@ cli_read_all(const char *path, uint8_t **datap, size_t *lenp)
 		f = stdin;
 	else if ((f = fopen(path, "rb")) == NULL)
 		return -1;
+	/*
+	 * Grow only when full: most inputs are a few hundred bytes, and a
+	 * buffer past malloc's mmap threshold costs an mmap, page faults and
+	 * an munmap per file, which adds up over a batch of keys.
+	 */
 	for (;;) {
-		if (cap - len < 65536) {
+		if (len == cap) {
 			if (cap > INPUT_MAX) {
 				errno = EFBIG;
 				goto fail;
 			}
-			cap = cap == 0 ? 65536 : cap * 2;
+			cap = cap == 0 ? 4096 : cap * 2;
 			if ((nd = realloc(d, cap)) == NULL)
 				goto fail;
 			d = nd;

@@ -551,6 +551,47 @@ if [ -f "$FAULT" ]; then
 	[ "$(ledger_count)" -eq "$n0" ] && pass "corrupted signature: no ledger entry" ||
 	    fail "corrupted signature: the ledger grew"
 fi
+# A batch is verified in a second thread: every signature of a chunk must
+# verify before anything is recorded, and a token that fails half-way
+# through stops that thread too.
+if [ -f "$FAULT" ]; then
+	for i in 1 2 3 4 5; do
+		ssh-keygen -q -t ecdsa -b 256 -N '' -C "b$i" -f "$T/batch$i"
+	done
+	n0=$(ledger_count)
+	expect_exit 8 "batch of 5, corrupted signatures -> 8" env NKFAULT_MODULE="$SOFTHSM_MODULE" \
+	    NKFAULT_CORRUPT=sig "$SSHCA" --config "$T/nkhsm.conf" --state "$T/state" \
+	    --module "$FAULT" --pin-source env:NK_TEST_PIN sign --user -I cor -n cor \
+	    -V +1h "$T"/batch?.pub
+	expect_grep 'does not verify' "$T/err" "batch, corrupted: message says it does not verify"
+	ls "$T"/batch?-cert.pub "$T"/batch?-cert.pub.tmp* >/dev/null 2>&1 &&
+	    fail "batch, corrupted: a certificate was written" ||
+	    pass "batch, corrupted: no certificate file"
+	[ "$(ledger_count)" -eq "$n0" ] && pass "batch, corrupted: no ledger entry" ||
+	    fail "batch, corrupted: the ledger grew"
+	expect_exit 3 "batch of 5, token removed at the third signature -> 3" \
+	    env NKFAULT_MODULE="$SOFTHSM_MODULE" NKFAULT_FAIL_FN=C_Sign NKFAULT_FAIL_FN_AT=3 \
+	    "$SSHCA" --config "$T/nkhsm.conf" --state "$T/state" \
+	    --module "$FAULT" --pin-source env:NK_TEST_PIN sign --user -I pulled -n p \
+	    -V +1h "$T"/batch?.pub
+	ls "$T"/batch?-cert.pub "$T"/batch?-cert.pub.tmp* >/dev/null 2>&1 &&
+	    fail "batch, token removed: a certificate was written" ||
+	    pass "batch, token removed: no certificate file"
+	[ "$(ledger_count)" -eq "$n0" ] && pass "batch, token removed: no ledger entry" ||
+	    fail "batch, token removed: the ledger grew"
+	expect_exit 0 "batch of 5 on a good token" "$SSHCA" --config "$T/nkhsm.conf" \
+	    --state "$T/state" --module "$SOFTHSM_MODULE" --pin-source env:NK_TEST_PIN \
+	    sign --user -I good -n g -V +1h "$T"/batch?.pub
+	ok=0
+	for i in 1 2 3 4 5; do
+		ssh-keygen -L -f "$T/batch$i-cert.pub" 2>/dev/null | grep -q "Key ID: \"good\"" &&
+		    ok=$((ok + 1))
+	done
+	[ "$ok" -eq 5 ] && pass "batch of 5: five certificates ssh-keygen reads" ||
+	    fail "batch of 5: $ok of 5 certificates read"
+	[ "$(ledger_count)" -eq $((n0 + 5)) ] && pass "batch of 5: five ledger entries" ||
+	    fail "batch of 5: $(($(ledger_count) - n0)) ledger entries"
+fi
 expect_exit 0 "verify-log after all of it" sc verify-log
 
 finish
