@@ -71,6 +71,8 @@ check_token(const char *value, char *why, size_t whylen)
 		return -1;
 	}
 	if ((r = nkhsm_uri_parse(value, &uri, &err)) != 0) {
+		if (r == NKHSM_ERR_NOMEM)
+			return r;	/* not the file's fault */
 		nk_errf(why, whylen, "invalid token URI: %s",
 		    err != NULL ? err : nkhsm_strerror(r));
 		return -1;
@@ -225,7 +227,7 @@ parse_line(nkhsm_conf_t *conf, const char *name, size_t lineno,
 	const char *key, *why = NULL;
 	char *value = NULL, echo[CONF_ECHO_MAX * 4 + 1], reason[256];
 	size_t i = 0, keylen;
-	int r = NKHSM_ERR_CONFIG;
+	int r = NKHSM_ERR_CONFIG, cr;
 
 	while (i < len && is_space((unsigned char)s[i]))
 		i++;
@@ -270,8 +272,12 @@ parse_line(nkhsm_conf_t *conf, const char *name, size_t lineno,
 		    why, def->name);
 		goto out;
 	}
-	if (def->check(value, reason, sizeof(reason)) != 0) {
-		nk_errf(errbuf, errlen, "%s:%zu: %s", name, lineno, reason);
+	if ((cr = def->check(value, reason, sizeof(reason))) != 0) {
+		if (cr == NKHSM_ERR_NOMEM)
+			r = cr;
+		else
+			nk_errf(errbuf, errlen, "%s:%zu: %s", name, lineno,
+			    reason);
 		goto out;
 	}
 	conf->value[def->key] = value;

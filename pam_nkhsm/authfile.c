@@ -133,8 +133,10 @@ foreign_key(const char *type, size_t tlen)
 	while (*b64 == ' ' || *b64 == '\t')
 		b64++;
 	blen = strcspn(b64, " \t");
-	if (blen == 0 || nk_b64_decode(b64, blen, &blob, &bloblen) != 0)
+	if (blen == 0)
 		return 0;
+	if ((r = nk_b64_decode(b64, blen, &blob, &bloblen)) != 0)
+		return r == NKHSM_ERR_NOMEM ? r : 0;
 	nk_buf_from(&b, blob, bloblen);
 	if (nk_buf_get_string_direct(&b, &bt, &btlen) == 0 && btlen == tlen &&
 	    memcmp(bt, type, tlen) == 0)
@@ -182,7 +184,7 @@ parse_line(char *line, unsigned int lineno, const char *name,
 	struct nk_buf b;
 	nkhsm_point_t pt;
 	char *fp = NULL;
-	int r;
+	int fk, r;
 
 	while (*p == ' ' || *p == '\t')
 		p++;
@@ -190,8 +192,9 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		return 0;
 	type = p;
 	tlen = strcspn(type, " \t");
-	if (!ec_key_type(type, tlen) && !other_key_type(type, tlen) &&
-	    !foreign_key(type, tlen)) {
+	if ((fk = foreign_key(type, tlen)) < 0)
+		return fk;
+	if (!ec_key_type(type, tlen) && !other_key_type(type, tlen) && !fk) {
 		/* Not a key type: an options field must come first. */
 		if ((p = skip_options(p)) == NULL) {
 			nk_errf(errbuf, errlen, "%s:%u: unterminated quote in "
@@ -200,8 +203,10 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		}
 		type = p;
 		tlen = strcspn(type, " \t");
+		if ((fk = foreign_key(type, tlen)) < 0)
+			return fk;
 	}
-	if (other_key_type(type, tlen) || foreign_key(type, tlen)) {
+	if (other_key_type(type, tlen) || fk) {
 		keys->skipped++;
 		return 0;
 	}
@@ -230,6 +235,8 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		r = nkhsm_point_check(&pt);
 	if (r != 0) {
 		free(blob);
+		if (r == NKHSM_ERR_NOMEM)
+			return r;	/* not the file's fault */
 		nk_errf(errbuf, errlen, "%s:%u: invalid %.*s key: %s", name,
 		    lineno, (int)tlen, type, nkhsm_strerror(r));
 		return NKHSM_ERR_FORMAT;

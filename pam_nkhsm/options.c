@@ -118,7 +118,7 @@ pnk_opts_parse(int argc, const char **argv, struct pnk_opts *o,
 	nkhsm_uri_t *uri = NULL;
 	const char *arg, *eq, *val, *why;
 	size_t i, nlen;
-	int a, r = NKHSM_ERR_CONFIG;
+	int a, ur, r = NKHSM_ERR_CONFIG;
 
 	memset(o, 0, sizeof(*o));
 	memset(seen, 0, sizeof(seen));
@@ -188,7 +188,11 @@ pnk_opts_parse(int argc, const char **argv, struct pnk_opts *o,
 			break;
 		case T_URI:
 			why = NULL;
-			if (nkhsm_uri_parse(val, &uri, &why) != 0) {
+			if ((ur = nkhsm_uri_parse(val, &uri, &why)) != 0) {
+				if (ur == NKHSM_ERR_NOMEM) {
+					r = ur;	/* not the argument's fault */
+					goto fail;
+				}
 				nk_errf(errbuf, errlen, "option '%s': invalid PKCS#11 "
 				    "URI (%s)", d->name, why != NULL ? why : "malformed");
 				goto fail;

@@ -118,6 +118,7 @@ ctx_init(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 {
 	char err[512];
 	const void *item;
+	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->pamh = pamh;
@@ -128,11 +129,20 @@ ctx_init(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 		c->service = item;
 	else
 		c->service = "";
-	if (pnk_opts_parse(argc, argv, &c->o, err, sizeof(err)) != 0) {
+	if ((r = pnk_opts_parse(argc, argv, &c->o, err, sizeof(err))) != 0) {
+		if (r == NKHSM_ERR_NOMEM) {
+			pam_syslog(pamh, LOG_CRIT, "out of memory");
+			return PAM_BUF_ERR;
+		}
 		pam_syslog(pamh, LOG_ERR, "bad module arguments: %s", err);
 		return PAM_SERVICE_ERR;
 	}
-	if (nkhsm_conf_load(c->o.conf, -1, &c->conf, err, sizeof(err)) != 0) {
+	if ((r = nkhsm_conf_load(c->o.conf, -1, &c->conf, err,
+	    sizeof(err))) != 0) {
+		if (r == NKHSM_ERR_NOMEM) {
+			pam_syslog(pamh, LOG_CRIT, "out of memory");
+			return PAM_BUF_ERR;
+		}
 		pam_syslog(pamh, LOG_ERR, "configuration: %s", err);
 		return PAM_SERVICE_ERR;
 	}
@@ -639,6 +649,10 @@ authenticate(struct ctx *c)
 			lg(c, LOG_NOTICE, "no authorized keys: %s", err);
 		} else if (r == NKHSM_ERR_IO && errno == ENOENT) {
 			have_file = 0;
+		} else if (r == NKHSM_ERR_NOMEM) {
+			lg(c, LOG_CRIT, "out of memory reading %s", path);
+			retval = PAM_BUF_ERR;
+			goto out;
 		} else if (r != 0) {
 			/* Unsafe or broken: refused, never taken as "no keys". */
 			lg(c, LOG_ERR, "refusing authorized keys: %s", err);

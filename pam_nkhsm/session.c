@@ -137,12 +137,14 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	char record[RECORD_MAX], pwbuf[4096];
 	struct passwd pw, *pwres = NULL;
 	struct pnk_opts o;
-	int retval = PAM_SESSION_ERR;
+	int r, retval = PAM_SESSION_ERR;
 
 	err[0] = '\0';
-	if (pnk_opts_parse(argc, argv, &o, err, sizeof(err)) != 0) {
-		pam_syslog(pamh, LOG_ERR, "bad module arguments: %s", err);
-		return PAM_SERVICE_ERR;
+	if ((r = pnk_opts_parse(argc, argv, &o, err, sizeof(err))) != 0) {
+		pam_syslog(pamh, r == NKHSM_ERR_NOMEM ? LOG_CRIT : LOG_ERR,
+		    "%s%s", r == NKHSM_ERR_NOMEM ? "out of memory" :
+		    "bad module arguments: ", r == NKHSM_ERR_NOMEM ? "" : err);
+		return r == NKHSM_ERR_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
 	}
 	if (pam_get_data(pamh, DATA_TOKEN, &data) == PAM_SUCCESS && data != NULL) {
 		copy = strdup(data);
@@ -223,11 +225,14 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	const void *data = NULL;
 	char err[256];
 	struct pnk_opts o;
+	int r;
 
 	err[0] = '\0';
-	if (pnk_opts_parse(argc, argv, &o, err, sizeof(err)) != 0) {
-		pam_syslog(pamh, LOG_ERR, "bad module arguments: %s", err);
-		return PAM_SERVICE_ERR;
+	if ((r = pnk_opts_parse(argc, argv, &o, err, sizeof(err))) != 0) {
+		pam_syslog(pamh, r == NKHSM_ERR_NOMEM ? LOG_CRIT : LOG_ERR,
+		    "%s%s", r == NKHSM_ERR_NOMEM ? "out of memory" :
+		    "bad module arguments: ", r == NKHSM_ERR_NOMEM ? "" : err);
+		return r == NKHSM_ERR_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
 	}
 	pnk_opts_free(&o);
 	if (pam_get_data(pamh, DATA_RECORD, &data) != PAM_SUCCESS || data == NULL)
@@ -402,12 +407,14 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct pnk_opts o;
 	nkhsm_conf_t *conf = NULL;
 	const char *module, *token;
-	int retval;
+	int r, retval;
 
 	err[0] = '\0';
-	if (pnk_opts_parse(argc, argv, &o, err, sizeof(err)) != 0) {
-		pam_syslog(pamh, LOG_ERR, "bad module arguments: %s", err);
-		return PAM_SERVICE_ERR;
+	if ((r = pnk_opts_parse(argc, argv, &o, err, sizeof(err))) != 0) {
+		pam_syslog(pamh, r == NKHSM_ERR_NOMEM ? LOG_CRIT : LOG_ERR,
+		    "%s%s", r == NKHSM_ERR_NOMEM ? "out of memory" :
+		    "bad module arguments: ", r == NKHSM_ERR_NOMEM ? "" : err);
+		return r == NKHSM_ERR_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
 	}
 	if (nkhsm_conf_load(o.conf, -1, &conf, err, sizeof(err)) != 0) {
 		pam_syslog(pamh, LOG_ERR, "configuration: %s", err);

@@ -108,7 +108,8 @@ split_words(const char *s, size_t len, struct words *ws, const char **whyp)
 		}
 		if ((w = malloc(len - i + 1)) == NULL) {
 			*whyp = "out of memory";
-			goto fail;
+			words_free(ws);
+			return NKHSM_ERR_NOMEM;
 		}
 		ws->w[ws->n++] = w;
 		n = 0;
@@ -400,7 +401,7 @@ add_exec(struct hp_exec *list, size_t *np, const char *key,
 			while (i > 0)
 				free(ex->argv[--i]);
 			nk_errf(why, whylen, "out of memory");
-			return -1;
+			return NKHSM_ERR_NOMEM;
 		}
 	}
 	ex->argv[ws->n] = NULL;
@@ -569,6 +570,7 @@ parse_line(struct hp_conf *c, const char *name, size_t lineno,
 	char echo[ECHO_MAX * 4 + 8], reason[256];
 	struct words ws;
 	size_t i = 0, k, keylen, nexec;
+	int r;
 
 	memset(&ws, 0, sizeof(ws));
 	while (i < len && is_space((unsigned char)s[i]))
@@ -609,17 +611,17 @@ parse_line(struct hp_conf *c, const char *name, size_t lineno,
 		    "on line %zu)", name, lineno, def->name, c->seen[def->id]);
 		return NKHSM_ERR_CONFIG;
 	}
-	if (split_words(s + i + 1, len - i - 1, &ws, &why) != 0) {
+	if ((r = split_words(s + i + 1, len - i - 1, &ws, &why)) != 0) {
 		nk_errf(err, errlen, "%s:%zu: %s: %s", name, lineno, def->name,
 		    why);
-		return NKHSM_ERR_CONFIG;
+		return r == NKHSM_ERR_NOMEM ? r : NKHSM_ERR_CONFIG;
 	}
 	nexec = c->n_insert + c->n_remove + c->n_user;
 	reason[0] = '\0';
-	if (def->fn(c, &ws, reason, sizeof(reason)) != 0) {
+	if ((r = def->fn(c, &ws, reason, sizeof(reason))) != 0) {
 		nk_errf(err, errlen, "%s:%zu: %s", name, lineno, reason);
 		words_free(&ws);
-		return NKHSM_ERR_CONFIG;
+		return r == NKHSM_ERR_NOMEM ? r : NKHSM_ERR_CONFIG;
 	}
 	words_free(&ws);
 	if (def->id < K_INSERT_EXEC)

@@ -169,7 +169,8 @@ void nkhsm_token_list_free(nkhsm_token_t ***listp, size_t n);
  * The matching tokens one at a time, in slot order. Set *cursor to 0 for
  * the first (that call reads the slot list). Only the slots up to the next
  * match are read, so a caller that stops early makes fewer calls.
- * NKHSM_ERR_NO_TOKEN when there are no more.
+ * NKHSM_ERR_NO_TOKEN when there are no more. The slot list lives in ctx:
+ * one walk at a time per ctx.
  */
 int nkhsm_token_next(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri,
     size_t *cursor, nkhsm_token_t **tokp);

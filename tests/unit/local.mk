@@ -73,3 +73,18 @@ tests_unit_test_hotplug_SOURCES = tests/unit/test_hotplug.c
 tests_unit_test_hotplug_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/udev
 tests_unit_test_hotplug_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_hotplug_LDADD = udev/libnkhotplug.la $(UNIT_LIBS) $(UDEV_LIBS)
+
+# Every allocation of each parser fails in turn (--wrap): NKHSM_ERR_NOMEM,
+# no crash, and no leak under the sanitizer build's leak checker.
+check_PROGRAMS += tests/unit/test_nomem
+TESTS += tests/unit/test_nomem
+tests_unit_test_nomem_SOURCES = tests/unit/test_nomem.c \
+	pam_nkhsm/options.c pam_nkhsm/authfile.c pam_nkhsm/util.c \
+	sshca/policy.c sshca/sshca.h
+tests_unit_test_nomem_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm \
+	-I$(top_srcdir)/sshca -I$(top_srcdir)/udev
+tests_unit_test_nomem_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_nomem_LDADD = udev/libnkhotplug.la $(UNIT_LIBS) $(UDEV_LIBS)
+tests_unit_test_nomem_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=malloc \
+	-Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=reallocarray \
+	-Wl,--wrap=strdup
