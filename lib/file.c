@@ -11,9 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nk-int.h"
 
@@ -75,6 +76,66 @@ nkhsm_file_check(int fd, const char *path, long owner_uid,
 }
 
 /*
+ * Read the rest of fd into a NUL-terminated buffer of at most max bytes.
+ * The buffer starts at the file's size, so a small file costs a small
+ * allocation (not max), and grows only if the file does while it is read.
+ * NKHSM_ERR_TOO_LARGE, with errbuf left to the caller, past max bytes.
+ */
+int
+nk_fd_read_all(int fd, const char *path, size_t max, char **textp,
+    size_t *lenp, char *errbuf, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL, *nb;
+	size_t len = 0, cap;
+	ssize_t n;
+	int r;
+
+	*textp = NULL;
+	*lenp = 0;
+	if (fstat(fd, &st) == -1) {
+		nk_errf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return NKHSM_ERR_IO;
+	}
+	if (st.st_size < 0 || (uintmax_t)st.st_size > max)
+		return NKHSM_ERR_TOO_LARGE;
+	/* Room for one byte more than the file, so that growth is seen. */
+	cap = (size_t)st.st_size + 2;
+	for (;;) {
+		if (len + 1 >= cap || buf == NULL) {
+			if (buf != NULL)
+				cap = cap > max / 2 ? max + 2 : cap * 2;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				r = NKHSM_ERR_NOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		if ((n = read(fd, buf + len, cap - 1 - len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			nk_errf(errbuf, errlen, "%s: %s", path, strerror(errno));
+			r = NKHSM_ERR_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			r = NKHSM_ERR_TOO_LARGE;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	*textp = buf;
+	*lenp = len;
+	return 0;
+ out:
+	free(buf);
+	return r;
+}
+
+/*
  * Read a whole configuration-like file: opened without following symlinks
  * (O_NONBLOCK: a FIFO planted at the path cannot hang the open), checked
  * with nkhsm_file_check, at most max bytes. A missing file is NKHSM_ERR_IO
@@ -84,9 +145,6 @@ int
 nk_file_load(const char *path, long owner_uid, size_t max, char **textp,
     size_t *lenp, char *errbuf, size_t errlen)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
 	int fd, r, saved;
 
 	*textp = NULL;
@@ -103,37 +161,13 @@ nk_file_load(const char *path, long owner_uid, size_t max, char **textp,
 		errno = saved;
 		return NKHSM_ERR_IO;
 	}
-	if ((r = nkhsm_file_check(fd, path, owner_uid, errbuf, errlen)) != 0)
-		goto out;
-	/* Read one byte more than allowed, so that "too large" is seen. */
-	if ((buf = malloc(max + 1)) == NULL) {
-		r = NKHSM_ERR_NOMEM;
-		goto out;
-	}
-	while (len < max + 1) {
-		if ((n = read(fd, buf + len, max + 1 - len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			nk_errf(errbuf, errlen, "%s: %s", path, strerror(errno));
-			r = NKHSM_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > max) {
+	if ((r = nkhsm_file_check(fd, path, owner_uid, errbuf, errlen)) == 0 &&
+	    (r = nk_fd_read_all(fd, path, max, textp, lenp, errbuf,
+	    errlen)) == NKHSM_ERR_TOO_LARGE) {
 		nk_errf(errbuf, errlen, "%s: file too large (max %zu bytes)",
 		    path, max);
 		r = NKHSM_ERR_CONFIG;
-		goto out;
 	}
-	*textp = buf;
-	*lenp = len;
-	buf = NULL;
-	r = 0;
- out:
-	free(buf);
 	close(fd);
 	return r;
 }

@@ -53,6 +53,9 @@ int nk_sha2(unsigned int bits, const uint8_t *msg, size_t len, uint8_t *out,
 /* Configuration-like files (file.c). */
 int nk_file_load(const char *path, long owner_uid, size_t max, char **textp,
     size_t *lenp, char *errbuf, size_t errlen);
+/* The rest of an open file, at most max bytes (else NKHSM_ERR_TOO_LARGE). */
+int nk_fd_read_all(int fd, const char *path, size_t max, char **textp,
+    size_t *lenp, char *errbuf, size_t errlen);
 /* Lines of a text, with "NAME:LINE: line too long" and "NUL byte" errors. */
 struct nk_lines {
 	const char	*p, *end;

@@ -387,7 +387,6 @@ pnk_keys_load(const char *path, uid_t uid, struct pnk_keys *keys,
 	struct stat st;
 	char *text = NULL;
 	size_t len = 0;
-	ssize_t n;
 	int fd = -1, r;
 
 	memset(keys, 0, sizeof(*keys));
@@ -419,30 +418,12 @@ pnk_keys_load(const char *path, uid_t uid, struct pnk_keys *keys,
 	if ((r = safe_owner_mode(&st, uid, path, errbuf, errlen)) != 0 ||
 	    (r = check_dirs(path, uid, errbuf, errlen)) != 0)
 		goto out;
-	if (st.st_size > PNK_AUTHFILE_SIZE_MAX) {
-		nk_errf(errbuf, errlen, "%s: larger than %d bytes", path,
-		    PNK_AUTHFILE_SIZE_MAX);
-		r = NKHSM_ERR_TOO_LARGE;
+	if ((r = nk_fd_read_all(fd, path, PNK_AUTHFILE_SIZE_MAX, &text, &len,
+	    errbuf, errlen)) != 0) {
+		if (r == NKHSM_ERR_TOO_LARGE)
+			nk_errf(errbuf, errlen, "%s: larger than %d bytes", path,
+			    PNK_AUTHFILE_SIZE_MAX);
 		goto out;
-	}
-	if ((text = malloc(PNK_AUTHFILE_SIZE_MAX + 1)) == NULL) {
-		r = NKHSM_ERR_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, text + len, PNK_AUTHFILE_SIZE_MAX + 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			nk_errf(errbuf, errlen, "%s: %s", path, strerror(errno));
-			r = NKHSM_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > PNK_AUTHFILE_SIZE_MAX)
-			break;
 	}
 	r = pnk_keys_parse(path, text, len, keys, errbuf, errlen);
  out:
