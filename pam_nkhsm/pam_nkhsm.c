@@ -112,6 +112,24 @@ ctx_free(struct ctx *c)
 	free(c->serial);
 }
 
+int
+pnk_opts_pam(pam_handle_t *pamh, int argc, const char **argv,
+    struct pnk_opts *o)
+{
+	char err[512];
+	int r;
+
+	err[0] = '\0';
+	if ((r = pnk_opts_parse(argc, argv, o, err, sizeof(err))) == 0)
+		return PAM_SUCCESS;
+	if (r == NKHSM_ERR_NOMEM) {
+		pam_syslog(pamh, LOG_CRIT, "out of memory");
+		return PAM_BUF_ERR;
+	}
+	pam_syslog(pamh, LOG_ERR, "bad module arguments: %s", err);
+	return PAM_SERVICE_ERR;
+}
+
 /* Options, then /etc/nkhsm/nkhsm.conf for what the options leave unset. */
 static int
 ctx_init(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
@@ -129,14 +147,8 @@ ctx_init(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 		c->service = item;
 	else
 		c->service = "";
-	if ((r = pnk_opts_parse(argc, argv, &c->o, err, sizeof(err))) != 0) {
-		if (r == NKHSM_ERR_NOMEM) {
-			pam_syslog(pamh, LOG_CRIT, "out of memory");
-			return PAM_BUF_ERR;
-		}
-		pam_syslog(pamh, LOG_ERR, "bad module arguments: %s", err);
-		return PAM_SERVICE_ERR;
-	}
+	if ((r = pnk_opts_pam(pamh, argc, argv, &c->o)) != PAM_SUCCESS)
+		return r;
 	if ((r = nkhsm_conf_load(c->o.conf, -1, &c->conf, err,
 	    sizeof(err))) != 0) {
 		if (r == NKHSM_ERR_NOMEM) {

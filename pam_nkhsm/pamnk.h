@@ -51,6 +51,10 @@ struct pnk_opts {
 int pnk_opts_parse(int argc, const char **argv, struct pnk_opts *o,
     char *errbuf, size_t errlen);
 void pnk_opts_free(struct pnk_opts *o);
+/* The same for a PAM entry point: PAM_SUCCESS, or the logged PAM code. */
+struct pam_handle;
+int pnk_opts_pam(struct pam_handle *pamh, int argc, const char **argv,
+    struct pnk_opts *o);
 
 /* Authorized keys. */
 #define PNK_AUTHFILE_SIZE_MAX	(1024 * 1024)

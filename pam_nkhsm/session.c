@@ -133,19 +133,14 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	const void *data = NULL, *item;
 	const char *user = "", *service = "", *tty = "", *rhost = "", *sid;
-	char err[256], *copy = NULL, *serial, *label, *fp, *nl, *path = NULL;
+	char *copy = NULL, *serial, *label, *fp, *nl, *path = NULL;
 	char record[RECORD_MAX], pwbuf[4096];
 	struct passwd pw, *pwres = NULL;
 	struct pnk_opts o;
 	int r, retval = PAM_SESSION_ERR;
 
-	err[0] = '\0';
-	if ((r = pnk_opts_parse(argc, argv, &o, err, sizeof(err))) != 0) {
-		pam_syslog(pamh, r == NKHSM_ERR_NOMEM ? LOG_CRIT : LOG_ERR,
-		    "%s%s", r == NKHSM_ERR_NOMEM ? "out of memory" :
-		    "bad module arguments: ", r == NKHSM_ERR_NOMEM ? "" : err);
-		return r == NKHSM_ERR_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
-	}
+	if ((r = pnk_opts_pam(pamh, argc, argv, &o)) != PAM_SUCCESS)
+		return r;
 	if (pam_get_data(pamh, DATA_TOKEN, &data) == PAM_SUCCESS && data != NULL) {
 		copy = strdup(data);
 	} else if ((serial = (char *)pam_getenv(pamh, "NKHSM_TOKEN_SERIAL")) != NULL &&
@@ -223,17 +218,11 @@ PAM_EXTERN int
 pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	const void *data = NULL;
-	char err[256];
 	struct pnk_opts o;
 	int r;
 
-	err[0] = '\0';
-	if ((r = pnk_opts_parse(argc, argv, &o, err, sizeof(err))) != 0) {
-		pam_syslog(pamh, r == NKHSM_ERR_NOMEM ? LOG_CRIT : LOG_ERR,
-		    "%s%s", r == NKHSM_ERR_NOMEM ? "out of memory" :
-		    "bad module arguments: ", r == NKHSM_ERR_NOMEM ? "" : err);
-		return r == NKHSM_ERR_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
-	}
+	if ((r = pnk_opts_pam(pamh, argc, argv, &o)) != PAM_SUCCESS)
+		return r;
 	pnk_opts_free(&o);
 	if (pam_get_data(pamh, DATA_RECORD, &data) != PAM_SUCCESS || data == NULL)
 		return PAM_IGNORE;
@@ -410,12 +399,8 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	int r, retval;
 
 	err[0] = '\0';
-	if ((r = pnk_opts_parse(argc, argv, &o, err, sizeof(err))) != 0) {
-		pam_syslog(pamh, r == NKHSM_ERR_NOMEM ? LOG_CRIT : LOG_ERR,
-		    "%s%s", r == NKHSM_ERR_NOMEM ? "out of memory" :
-		    "bad module arguments: ", r == NKHSM_ERR_NOMEM ? "" : err);
-		return r == NKHSM_ERR_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
-	}
+	if ((r = pnk_opts_pam(pamh, argc, argv, &o)) != PAM_SUCCESS)
+		return r;
 	if (nkhsm_conf_load(o.conf, -1, &conf, err, sizeof(err)) != 0) {
 		pam_syslog(pamh, LOG_ERR, "configuration: %s", err);
 		pnk_opts_free(&o);
