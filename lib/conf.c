@@ -27,7 +27,6 @@
 #define NKHSM_SYSCONFDIR	"/etc"
 #endif
 
-#define CONF_ECHO_MAX	64	/* bytes of a bad key quoted in a message */
 
 enum conf_key {
 	KEY_MODULE = 0,
@@ -133,34 +132,6 @@ is_space(int c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-/* Quote untrusted bytes for a message: printable ASCII as is, else \xNN. */
-static void
-echo_bytes(char *dst, size_t dstlen, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, n = 0;
-	unsigned char c;
-
-	if (dstlen == 0)
-		return;
-	for (i = 0; i < len && i < CONF_ECHO_MAX; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (n + 1 >= dstlen)
-				break;
-			dst[n++] = (char)c;
-		} else {
-			if (n + 4 >= dstlen)
-				break;
-			dst[n++] = '\\';
-			dst[n++] = 'x';
-			dst[n++] = hex[c >> 4];
-			dst[n++] = hex[c & 0x0f];
-		}
-	}
-	dst[n] = '\0';
-}
-
 /*
  * The value after '=' (leading blanks already skipped): either a double-quoted
  * string with \" and \\ escapes, or a bare word running to the end of the
@@ -224,32 +195,17 @@ parse_line(nkhsm_conf_t *conf, const char *name, size_t lineno,
     const char *s, size_t len, char *errbuf, size_t errlen)
 {
 	const struct conf_keydef *def;
-	const char *key, *why = NULL;
-	char *value = NULL, echo[CONF_ECHO_MAX * 4 + 1], reason[256];
-	size_t i = 0, keylen;
-	int r = NKHSM_ERR_CONFIG, cr;
+	const char *key, *val, *why = NULL;
+	char *value = NULL, echo[NK_ECHO_MAX * 4 + 1], reason[256];
+	size_t keylen;
+	int r, cr;
 
-	while (i < len && is_space((unsigned char)s[i]))
-		i++;
-	if (i == len || s[i] == '#')
-		return 0;
-	key = s + i;
-	while (i < len && !is_space((unsigned char)s[i]) && s[i] != '=')
-		i++;
-	keylen = (size_t)(s + i - key);
-	echo_bytes(echo, sizeof(echo), key, keylen);
-	while (i < len && is_space((unsigned char)s[i]))
-		i++;
-	if (i == len || s[i] != '=') {
-		nk_errf(errbuf, errlen, "%s:%zu: missing '=' after '%s'",
-		    name, lineno, echo);
-		goto out;
-	}
-	if (keylen == 0) {
-		nk_errf(errbuf, errlen, "%s:%zu: missing key before '='",
-		    name, lineno);
-		goto out;
-	}
+	if ((r = nk_kv_split(name, lineno, s, len, &key, &keylen, &val, errbuf,
+	    errlen)) <= 0)
+		return r;
+	r = NKHSM_ERR_CONFIG;
+	nk_echo(echo, sizeof(echo), key, keylen < NK_ECHO_MAX ? keylen :
+	    NK_ECHO_MAX);
 	if ((def = lookup_key(key, keylen)) == NULL) {
 		nk_errf(errbuf, errlen, "%s:%zu: unknown key '%s'",
 		    name, lineno, echo);
@@ -261,13 +217,11 @@ parse_line(nkhsm_conf_t *conf, const char *name, size_t lineno,
 		    conf->line[def->key]);
 		goto out;
 	}
-	for (i++; i < len && is_space((unsigned char)s[i]); i++)
-		;
-	if ((value = malloc(len - i + 1)) == NULL) {
+	if ((value = malloc((size_t)(s + len - val) + 1)) == NULL) {
 		r = NKHSM_ERR_NOMEM;
 		goto out;
 	}
-	if (parse_value(s + i, len - i, value, &why) != 0) {
+	if (parse_value(val, (size_t)(s + len - val), value, &why) != 0) {
 		nk_errf(errbuf, errlen, "%s:%zu: %s for '%s'", name, lineno,
 		    why, def->name);
 		goto out;

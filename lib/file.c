@@ -207,3 +207,80 @@ nk_lines_next(struct nk_lines *it, const char *name, size_t maxlen,
 	it->p = nl + 1;
 	return 1;
 }
+
+/* Quote untrusted bytes for a message: printable ASCII as is, else \xNN. */
+void
+nk_echo(char *dst, size_t dstlen, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, n = 0;
+	unsigned char c;
+
+	if (dst == NULL || dstlen == 0)
+		return;
+	for (i = 0; s != NULL && i < len; i++) {
+		c = (unsigned char)s[i];
+		/* \ and ' too: messages quote what they echo in '...'. */
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+			if (n + 1 >= dstlen)
+				break;
+			dst[n++] = (char)c;
+		} else {
+			if (n + 4 >= dstlen)
+				break;
+			dst[n++] = '\\';
+			dst[n++] = 'x';
+			dst[n++] = hex[c >> 4];
+			dst[n++] = hex[c & 0x0f];
+		}
+	}
+	dst[n] = '\0';
+}
+
+static int
+kv_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+int
+nk_kv_split(const char *name, size_t lineno, const char *s, size_t len,
+    const char **keyp, size_t *keylenp, const char **valp, char *errbuf,
+    size_t errlen)
+{
+	char echo[NK_ECHO_MAX * 4 + 1];
+	const char *key;
+	size_t i = 0, keylen;
+
+	*keyp = NULL;
+	*keylenp = 0;
+	*valp = NULL;
+	while (i < len && kv_space((unsigned char)s[i]))
+		i++;
+	if (i == len || s[i] == '#')
+		return 0;
+	key = s + i;
+	while (i < len && !kv_space((unsigned char)s[i]) && s[i] != '=')
+		i++;
+	keylen = (size_t)(s + i - key);
+	while (i < len && kv_space((unsigned char)s[i]))
+		i++;
+	if (i == len || s[i] != '=') {
+		nk_echo(echo, sizeof(echo), key,
+		    keylen < NK_ECHO_MAX ? keylen : NK_ECHO_MAX);
+		nk_errf(errbuf, errlen, "%s:%zu: missing '=' after '%s'",
+		    name, lineno, echo);
+		return NKHSM_ERR_CONFIG;
+	}
+	if (keylen == 0) {
+		nk_errf(errbuf, errlen, "%s:%zu: missing key before '='",
+		    name, lineno);
+		return NKHSM_ERR_CONFIG;
+	}
+	for (i++; i < len && kv_space((unsigned char)s[i]); i++)
+		;
+	*keyp = key;
+	*keylenp = keylen;
+	*valp = s + i;
+	return 1;
+}

@@ -53,6 +53,18 @@ int nk_sha2(unsigned int bits, const uint8_t *msg, size_t len, uint8_t *out,
 /* Configuration-like files (file.c). */
 int nk_file_load(const char *path, long owner_uid, size_t max, char **textp,
     size_t *lenp, char *errbuf, size_t errlen);
+/*
+ * One "KEY = VALUE" line of a configuration-like file: 0 for a blank or
+ * '#' line; 1 with the key and the value's start (blanks after '='
+ * skipped; the value runs to s + len); NKHSM_ERR_CONFIG with "NAME:LINE:
+ * missing '=' after 'KEY'" or "missing key before '='" in errbuf.
+ */
+int nk_kv_split(const char *name, size_t lineno, const char *s, size_t len,
+    const char **keyp, size_t *keylenp, const char **valp, char *errbuf,
+    size_t errlen);
+/* Untrusted bytes quoted for a message: printable ASCII, else \xNN. */
+#define NK_ECHO_MAX	64	/* bytes of a bad key or value echoed */
+void nk_echo(char *dst, size_t dstlen, const char *s, size_t len);
 /* The rest of an open file, at most max bytes (else NKHSM_ERR_TOO_LARGE). */
 int nk_fd_read_all(int fd, const char *path, size_t max, char **textp,
     size_t *lenp, char *errbuf, size_t errlen);

@@ -98,32 +98,11 @@ type_name(int type)
 	return type == SC_CERT_HOST ? "host" : "user";
 }
 
-/* Quote untrusted bytes: printable ASCII as is, else \xNN. */
+/* Untrusted bytes for a message, at most POL_ECHO_MAX of them. */
 static void
 echo_bytes(char *dst, size_t dstlen, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, n = 0;
-	unsigned char c;
-
-	if (dstlen == 0)
-		return;
-	for (i = 0; i < len && i < POL_ECHO_MAX; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-			if (n + 1 >= dstlen)
-				break;
-			dst[n++] = (char)c;
-		} else {
-			if (n + 4 >= dstlen)
-				break;
-			dst[n++] = '\\';
-			dst[n++] = 'x';
-			dst[n++] = hex[c >> 4];
-			dst[n++] = hex[c & 0x0f];
-		}
-	}
-	dst[n] = '\0';
+	nk_echo(dst, dstlen, s, len < POL_ECHO_MAX ? len : POL_ECHO_MAX);
 }
 
 static void
@@ -534,23 +513,10 @@ parse_line(struct sc_policy *pol, const char *name, size_t lineno,
 		return parse_header(pol, name, lineno, s + i + 1,
 		    len - i - 1, errbuf, errlen);
 
-	key = s + i;
-	while (i < len && !is_blank((unsigned char)s[i]) && s[i] != '=')
-		i++;
-	keylen = (size_t)(s + i - key);
+	if ((k = nk_kv_split(name, lineno, s + i, len - i, &key, &keylen, &v,
+	    errbuf, errlen)) <= 0)
+		return k;
 	echo_bytes(echo, sizeof(echo), key, keylen);
-	while (i < len && is_blank((unsigned char)s[i]))
-		i++;
-	if (i == len || s[i] != '=') {
-		nk_errf(errbuf, errlen, "%s:%zu: missing '=' after '%s'",
-		    name, lineno, echo);
-		return NKHSM_ERR_CONFIG;
-	}
-	if (keylen == 0) {
-		nk_errf(errbuf, errlen, "%s:%zu: missing key before '='",
-		    name, lineno);
-		return NKHSM_ERR_CONFIG;
-	}
 	if ((k = lookup(pol_keys, PK_COUNT, key, keylen)) < 0) {
 		nk_errf(errbuf, errlen, "%s:%zu: unknown key '%s'", name,
 		    lineno, echo);
@@ -569,10 +535,7 @@ parse_line(struct sc_policy *pol, const char *name, size_t lineno,
 		    sec->keyline[k]);
 		return NKHSM_ERR_CONFIG;
 	}
-	for (i++; i < len && is_blank((unsigned char)s[i]); i++)
-		;
-	v = s + i;
-	vlen = len - i;
+	vlen = (size_t)(s + len - v);
 	while (vlen > 0 && is_blank((unsigned char)v[vlen - 1]))
 		vlen--;
 	if (vlen == 0) {

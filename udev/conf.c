@@ -33,7 +33,6 @@
 #endif
 
 #define WORDS_MAX	HP_ARGV_MAX
-#define ECHO_MAX	64
 
 enum key_id {
 	K_ON_REMOVE = 0,
@@ -548,52 +547,23 @@ hp_conf_free(struct hp_conf **confp)
 	*confp = NULL;
 }
 
-/* Quote untrusted bytes of a bad key for a message. */
-static void
-echo_key(char *dst, size_t dstlen, const char *s, size_t len)
-{
-	char tmp[ECHO_MAX + 1];
-
-	if (len > ECHO_MAX)
-		len = ECHO_MAX;
-	memcpy(tmp, s, len);
-	tmp[len] = '\0';
-	hp_esc(tmp, dst, dstlen);
-}
-
 static int
 parse_line(struct hp_conf *c, const char *name, size_t lineno,
     const char *s, size_t len, char *err, size_t errlen)
 {
 	const struct keydef *def = NULL;
-	const char *key, *why = NULL;
-	char echo[ECHO_MAX * 4 + 8], reason[256];
+	const char *key, *val, *why = NULL;
+	char echo[NK_ECHO_MAX * 4 + 1], reason[256];
 	struct words ws;
-	size_t i = 0, k, keylen, nexec;
+	size_t k, keylen, nexec;
 	int r;
 
 	memset(&ws, 0, sizeof(ws));
-	while (i < len && is_space((unsigned char)s[i]))
-		i++;
-	if (i == len || s[i] == '#')
-		return 0;
-	key = s + i;
-	while (i < len && !is_space((unsigned char)s[i]) && s[i] != '=')
-		i++;
-	keylen = (size_t)(s + i - key);
-	echo_key(echo, sizeof(echo), key, keylen);
-	while (i < len && is_space((unsigned char)s[i]))
-		i++;
-	if (i == len || s[i] != '=') {
-		nk_errf(err, errlen, "%s:%zu: missing '=' after '%s'", name,
-		    lineno, echo);
-		return NKHSM_ERR_CONFIG;
-	}
-	if (keylen == 0) {
-		nk_errf(err, errlen, "%s:%zu: missing key before '='", name,
-		    lineno);
-		return NKHSM_ERR_CONFIG;
-	}
+	if ((r = nk_kv_split(name, lineno, s, len, &key, &keylen, &val, err,
+	    errlen)) <= 0)
+		return r;
+	nk_echo(echo, sizeof(echo), key, keylen < NK_ECHO_MAX ? keylen :
+	    NK_ECHO_MAX);
 	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		if (strlen(keys[k].name) == keylen &&
 		    memcmp(keys[k].name, key, keylen) == 0) {
@@ -611,7 +581,7 @@ parse_line(struct hp_conf *c, const char *name, size_t lineno,
 		    "on line %zu)", name, lineno, def->name, c->seen[def->id]);
 		return NKHSM_ERR_CONFIG;
 	}
-	if ((r = split_words(s + i + 1, len - i - 1, &ws, &why)) != 0) {
+	if ((r = split_words(val, (size_t)(s + len - val), &ws, &why)) != 0) {
 		nk_errf(err, errlen, "%s:%zu: %s: %s", name, lineno, def->name,
 		    why);
 		return r == NKHSM_ERR_NOMEM ? r : NKHSM_ERR_CONFIG;
