@@ -44,6 +44,13 @@ int nk_point_from_pkey(const EVP_PKEY *pkey, uint8_t *pt, size_t *lenp);
 int nk_point_unwrap(const uint8_t *in, size_t len, const uint8_t **ptp,
     size_t *ptlenp);
 int nk_point_wrap(const uint8_t *pt, size_t len, uint8_t *out, size_t *outlenp);
+/*
+ * "TYPE BASE64 [comment]" (pubkey.c): the three fields, blanks around them
+ * trimmed; the comment runs to the end of the line. An absent field has
+ * length 0.
+ */
+void nk_ssh_line_split(const char *line, const char **typep, size_t *tlenp,
+    const char **b64p, size_t *blenp, const char **commentp, size_t *clenp);
 /* The curve's hash; SHA-2 by size (256/384/512). Both in ecraw.c. */
 int nk_digest(nkhsm_curve_t curve, const uint8_t *msg, size_t len,
     uint8_t *out, size_t *outlenp);

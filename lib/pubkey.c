@@ -179,10 +179,36 @@ nkhsm_pubkey_to_ssh(const EVP_PKEY *pub, const char *comment, char **linep)
 	return r;
 }
 
+void
+nk_ssh_line_split(const char *line, const char **typep, size_t *tlenp,
+    const char **b64p, size_t *blenp, const char **commentp, size_t *clenp)
+{
+	const char *p = line;
+	size_t clen;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*typep = p;
+	*tlenp = strcspn(p, " \t\r\n");
+	p += *tlenp;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*b64p = p;
+	*blenp = strcspn(p, " \t\r\n");
+	p += *blenp;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*commentp = p;
+	clen = strcspn(p, "\r\n");
+	while (clen > 0 && (p[clen - 1] == ' ' || p[clen - 1] == '\t'))
+		clen--;
+	*clenp = clen;
+}
+
 int
 nkhsm_pubkey_from_ssh(const char *line, EVP_PKEY **pubp, char **commentp)
 {
-	const char *p, *type, *b64, *comment;
+	const char *type, *b64, *comment;
 	size_t tlen, blen, clen;
 	uint8_t *blob = NULL;
 	size_t bloblen = 0;
@@ -201,24 +227,7 @@ nkhsm_pubkey_from_ssh(const char *line, EVP_PKEY **pubp, char **commentp)
 		return NKHSM_ERR_INVALID_ARGUMENT;
 	if (strlen(line) > NKHSM_PUBKEY_LINE_MAX)
 		return NKHSM_ERR_TOO_LARGE;
-	for (p = line; *p == ' ' || *p == '\t'; p++)
-		;
-	type = p;
-	while (*p != '\0' && *p != ' ' && *p != '\t')
-		p++;
-	tlen = (size_t)(p - type);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	b64 = p;
-	while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-		p++;
-	blen = (size_t)(p - b64);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	comment = p;
-	clen = strcspn(comment, "\r\n");
-	while (clen > 0 && (comment[clen - 1] == ' ' || comment[clen - 1] == '\t'))
-		clen--;
+	nk_ssh_line_split(line, &type, &tlen, &b64, &blen, &comment, &clen);
 	if (tlen == 0 || blen == 0)
 		return NKHSM_ERR_FORMAT;
 	if ((r = curve_from_ssh_type((const uint8_t *)type, tlen, &c)) != 0)

@@ -50,7 +50,7 @@ int
 sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
     size_t errlen)
 {
-	const char *p = line, *type, *b64, *comment;
+	const char *type, *b64, *comment;
 	const uint8_t *bt, *v1, *v2;
 	size_t tlen, blen, l1, l2, clen;
 	struct nk_buf b;
@@ -62,22 +62,7 @@ sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
 		nk_errf(errbuf, errlen, "not a public key line");
 		return NKHSM_ERR_FORMAT;
 	}
-	while (*p == ' ' || *p == '\t')
-		p++;
-	type = p;
-	tlen = strcspn(type, " \t\r\n");
-	p = type + tlen;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	b64 = p;
-	blen = strcspn(b64, " \t\r\n");
-	p = b64 + blen;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	comment = p;
-	clen = strcspn(comment, "\r\n");
-	while (clen > 0 && (comment[clen - 1] == ' ' || comment[clen - 1] == '\t'))
-		clen--;
+	nk_ssh_line_split(line, &type, &tlen, &b64, &blen, &comment, &clen);
 	if (tlen == 0 || blen == 0 || tlen >= sizeof(pk->type)) {
 		nk_errf(errbuf, errlen, "not a public key line (TYPE BASE64 [comment])");
 		return NKHSM_ERR_FORMAT;
