@@ -1684,8 +1684,9 @@ main(int argc, char **argv)
 			name = "output";
 		if (ch == 'q')
 			name = "quiet";
-		if (name != NULL && nseen < sizeof(seen) / sizeof(seen[0]))
-			seen[nseen++] = name;
+		if ((ret = cli_seen_add(seen, sizeof(seen) / sizeof(seen[0]),
+		    &nseen, name)) != 0)
+			return ret;
 		switch (ch) {
 		case 's': o.state = optarg; break;
 		case 'M': o.c.module = optarg; break;
@@ -1728,16 +1729,8 @@ main(int argc, char **argv)
 		case 'v' + 256:
 			printf("nkhsm-sshca %s\n", nkhsm_version());
 			return EX_OK;
-		case ':':
-			cli_errx("option '%s' needs an argument", argv[optind - 1]);
-			return EX_USAGE;
 		default:
-			if (optopt != 0)
-				cli_errx("unknown option '-%c' (see --help)", optopt);
-			else
-				cli_errx("unknown option '%s' (see --help)",
-				    argv[optind - 1]);
-			return EX_USAGE;
+			return cli_getopt_error(ch, argv);
 		}
 	}
 	if (optind >= argc) {
@@ -1751,13 +1744,9 @@ main(int argc, char **argv)
 		cli_errx("unknown command '%s' (see --help)", argv[optind]);
 		return EX_USAGE;
 	}
-	for (i = 0; i < nseen; i++) {
-		if (!cli_option_allowed(cmd->accepts, common, seen[i])) {
-			cli_errx("%s does not take %s%s", cmd->name,
-			    strlen(seen[i]) == 1 ? "-" : "--", seen[i]);
-			return EX_USAGE;
-		}
-	}
+	if ((ret = cli_seen_check(cmd->name, cmd->accepts, common, seen,
+	    nseen)) != 0)
+		return ret;
 	argc -= optind + 1;
 	argv += optind + 1;
 	if (argc < cmd->minargs || argc > cmd->maxargs) {

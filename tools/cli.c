@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -449,5 +450,51 @@ cli_option_allowed(const char *accepts, const char *common, const char *opt)
 			if ((p == lists[i] || p[-1] == ' ') &&
 			    (p[n] == ' ' || p[n] == '\0'))
 				return 1;
+	return 0;
+}
+
+int
+cli_getopt_error(int ch, char *const argv[])
+{
+	if (ch == ':') {
+		if (optopt != 0)
+			cli_errx("option '-%c' needs an argument", optopt);
+		else
+			cli_errx("option '%s' needs an argument",
+			    argv[optind - 1]);
+	} else if (optopt != 0)
+		cli_errx("unknown option '-%c' (see --help)", optopt);
+	else
+		cli_errx("unknown option '%s' (see --help)", argv[optind - 1]);
+	return EX_USAGE;
+}
+
+int
+cli_seen_add(const char **seen, size_t max, size_t *np, const char *name)
+{
+	if (name == NULL)
+		return 0;
+	/* An option not recorded could not be refused: no silent cap. */
+	if (*np >= max) {
+		cli_errx("too many options");
+		return EX_USAGE;
+	}
+	seen[(*np)++] = name;
+	return 0;
+}
+
+int
+cli_seen_check(const char *cmd, const char *accepts, const char *common,
+    const char *const *seen, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!cli_option_allowed(accepts, common, seen[i])) {
+			cli_errx("%s does not take %s%s", cmd,
+			    strlen(seen[i]) == 1 ? "-" : "--", seen[i]);
+			return EX_USAGE;
+		}
+	}
 	return 0;
 }

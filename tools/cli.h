@@ -72,6 +72,13 @@ int cli_env_key(struct cli_env *e, nkhsm_key_t **keyp);
 /* Is opt one of the space-separated names in accepts or in common? */
 int cli_option_allowed(const char *accepts, const char *common,
     const char *opt);
+/* getopt_long returned ':' or an unknown option: say which; EX_USAGE. */
+int cli_getopt_error(int ch, char *const argv[]);
+/* Record an option's name (NULL: nothing); EX_USAGE past max options. */
+int cli_seen_add(const char **seen, size_t max, size_t *np, const char *name);
+/* Every recorded option must be one the command accepts, else EX_USAGE. */
+int cli_seen_check(const char *cmd, const char *accepts, const char *common,
+    const char *const *seen, size_t n);
 
 /* "-" is standard output; else a temporary file, fsync, rename. */
 int cli_write_atomic(const char *path, const void *data, size_t len,

@@ -697,7 +697,7 @@ main(int argc, char **argv)
 	struct opts o;
 	const char *seen[32];
 	size_t nseen = 0, i;
-	int ch, idx;
+	int ch, idx, ret;
 
 	cli_progname = "nkhsm-tool";
 	memset(&o, 0, sizeof(o));
@@ -708,8 +708,9 @@ main(int argc, char **argv)
 		for (i = 0; longopts[i].name != NULL; i++)
 			if (longopts[i].val == ch)
 				name = longopts[i].name;
-		if (name != NULL && nseen < sizeof(seen) / sizeof(seen[0]))
-			seen[nseen++] = name;
+		if ((ret = cli_seen_add(seen, sizeof(seen) / sizeof(seen[0]),
+		    &nseen, name)) != 0)
+			return ret;
 		switch (ch) {
 		case 'M': o.c.module = optarg; break;
 		case 'C': o.c.config = optarg; break;
@@ -740,20 +741,8 @@ main(int argc, char **argv)
 			cli_errx("PINs are not accepted on the command line; use "
 			    "--pin-source env:VAR or file:PATH, or type it when asked");
 			return EX_USAGE;
-		case ':':
-			if (optopt != 0)
-				cli_errx("option '-%c' needs an argument", optopt);
-			else
-				cli_errx("option '%s' needs an argument",
-				    argv[optind - 1]);
-			return EX_USAGE;
 		default:
-			if (optopt != 0)
-				cli_errx("unknown option '-%c' (see --help)", optopt);
-			else
-				cli_errx("unknown option '%s' (see --help)",
-				    argv[optind - 1]);
-			return EX_USAGE;
+			return cli_getopt_error(ch, argv);
 		}
 	}
 	if (optind >= argc) {
@@ -767,12 +756,9 @@ main(int argc, char **argv)
 		cli_errx("unknown command '%s' (see --help)", argv[optind]);
 		return EX_USAGE;
 	}
-	for (i = 0; i < nseen; i++) {
-		if (!cli_option_allowed(cmd->accepts, common, seen[i])) {
-			cli_errx("%s does not take --%s", cmd->name, seen[i]);
-			return EX_USAGE;
-		}
-	}
+	if ((ret = cli_seen_check(cmd->name, cmd->accepts, common, seen,
+	    nseen)) != 0)
+		return ret;
 	argc -= optind + 1;
 	argv += optind + 1;
 	if (argc < cmd->minargs || argc > cmd->maxargs) {

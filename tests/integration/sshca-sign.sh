@@ -189,6 +189,10 @@ rm -f "$T/ed-cert.pub"
 n0=$(ledger_count)
 expect_exit 2 "no -V refused" sc sign --user -I v6 -n v6 "$T/ed.pub"
 expect_grep 'forever' "$T/err" "no -V: the message says how to ask for forever"
+expect_exit 2 "-I without its argument refused" sc sign --user -I
+expect_grep "option '-I' needs an argument" "$T/err" "-I without its argument: message"
+expect_exit 2 "an option another command takes refused" sc list -I x
+expect_grep "list does not take -I" "$T/err" "-I for list: message names -I"
 expect_exit 2 "-V +1x refused" sc sign --user -I v6 -n v6 -V +1x "$T/ed.pub"
 expect_exit 2 "-V ending before it starts refused" sc sign --user -I v6 -n v6 \
     -V 20300201:20300101 "$T/ed.pub"

@@ -17,6 +17,11 @@ expect_exit 2 "unknown command: exit 2" nk frobnicate
 expect_exit 2 "unknown option: exit 2" nk list --frob
 expect_exit 2 "option not for this command: exit 2" nk list --curve p256
 expect_grep "list does not take --curve" "$T/err" "option not for this command: message"
+expect_exit 2 "an option without its argument: exit 2" nk sign -i
+expect_grep "option '-i' needs an argument" "$T/err" "an option without its argument: message"
+# Every option is checked against the command, so none may go unrecorded.
+expect_exit 2 "too many options: exit 2" nk list $(i=0; while [ $i -lt 40 ]; do i=$((i + 1)); printf -- '-v '; done)
+expect_grep "too many options" "$T/err" "too many options: message"
 expect_exit 2 "a literal PIN is refused" nk sign --pin 123456 'pkcs11:object=k'
 expect_grep "not accepted on the command line" "$T/err" "literal PIN: message"
 expect_exit 2 "missing URI: exit 2" nk pubkey
