@@ -206,26 +206,38 @@ sc_ledger_counter(struct sc_ledger *l, const char *k, uint64_t *vp)
 }
 
 static void
-hash_entry(const char *prev, const char *entry, char *out)
+hex64(const uint8_t md[32], char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	uint8_t md[32];
-	unsigned int mdlen = 0, i;
-	EVP_MD_CTX *ctx;
+	size_t i;
 
-	memset(md, 0, sizeof(md));
-	if ((ctx = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	    EVP_DigestUpdate(ctx, prev, strlen(prev)) &&
-	    EVP_DigestUpdate(ctx, "\n", 1) &&
-	    EVP_DigestUpdate(ctx, entry, strlen(entry)))
-		(void)EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+/* SHA-256 of "PREV\nENTRY", in hex: the log's chain. */
+static int
+hash_entry(const char *prev, const char *entry, char *out)
+{
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	ok = (ctx = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(ctx, prev, strlen(prev)) &&
+	    EVP_DigestUpdate(ctx, "\n", 1) &&
+	    EVP_DigestUpdate(ctx, entry, strlen(entry)) &&
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == sizeof(md);
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return NKHSM_ERR_CRYPTO;	/* never a chain of zeros */
+	hex64(md, out);
+	return 0;
 }
 
 /*
@@ -254,20 +266,17 @@ put_kv(char *buf, size_t len, const char *k, const char *v)
 	return 0;
 }
 
-static void
+static int
 cert_digest(const uint8_t *cert, size_t len, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
-	uint8_t md[32];
-	unsigned int mdlen = 0, i;
+	uint8_t md[NK_MAX_DIGEST];
+	size_t mdlen = 0;
+	int r;
 
-	memset(md, 0, sizeof(md));
-	(void)EVP_Digest(cert, len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
+	if ((r = nk_sha2(256, cert, len, md, &mdlen)) != 0)
+		return r;
+	hex64(md, out);
+	return 0;
 }
 
 /*
@@ -281,7 +290,7 @@ log_append(struct sc_ledger *l, const char *entry, long long *seqp, char *head)
 	sqlite3_stmt *st = NULL;
 	char hash[LOG_HASH_HEX], *full;
 	size_t flen;
-	int rc;
+	int r, rc;
 
 	if (!l->loaded) {
 		l->seq = 0;
@@ -301,7 +310,10 @@ log_append(struct sc_ledger *l, const char *entry, long long *seqp, char *head)
 	if ((full = malloc(flen)) == NULL)
 		return NKHSM_ERR_NOMEM;
 	snprintf(full, flen, "seq=%lld %s", l->seq + 1, entry);
-	hash_entry(l->head, full, hash);
+	if ((r = hash_entry(l->head, full, hash)) != 0) {
+		free(full);
+		return r;
+	}
 	if (l->ins_log == NULL && sqlite3_prepare_v2(l->db, "INSERT INTO "
 	    "log(seq,entry,prev,hash) VALUES(?1,?2,?3,?4)", -1, &l->ins_log,
 	    NULL) != SQLITE_OK) {
@@ -381,7 +393,10 @@ sc_ledger_add(struct sc_ledger *l, const struct sc_entry *e, char *head,
 	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
 	snprintf(num2, sizeof(num2), "%llu", (unsigned long long)e->valid_after);
 	snprintf(num3, sizeof(num3), "%llu", (unsigned long long)e->valid_before);
-	cert_digest(e->cert, e->certlen, dig);
+	if ((r = cert_digest(e->cert, e->certlen, dig)) != 0) {
+		free(entry);
+		return r;
+	}
 	if (put_kv(entry, ENTRY_MAX, "event", "issue") != 0 ||
 	    put_kv(entry, ENTRY_MAX, "time", num) != 0 ||
 	    put_kv(entry, ENTRY_MAX, "kind", e->kind) != 0 ||
@@ -697,7 +712,10 @@ sc_ledger_verify_log(struct sc_ledger *l, const char *expect_head,
 			    "entry %lld", seq, seq - 1);
 			goto out;
 		}
-		hash_entry(prev, entry, hash);
+		if (hash_entry(prev, entry, hash) != 0) {
+			nk_errf(errbuf, errlen, "cannot hash log entry %lld", seq);
+			goto out;
+		}
 		if (strcmp(hash, (const char *)sqlite3_column_text(st, 3)) != 0) {
 			nk_errf(errbuf, errlen, "log entry %lld was altered", seq);
 			goto out;
@@ -772,8 +790,12 @@ sc_ledger_verify_log(struct sc_ledger *l, const char *expect_head,
 		key_id = (const char *)sqlite3_column_text(st, 3);
 		fp = (const char *)sqlite3_column_text(st, 4);
 		entry = (const char *)sqlite3_column_text(st, 7);
-		cert_digest(sqlite3_column_blob(st, 5),
-		    (size_t)sqlite3_column_bytes(st, 5), dig);
+		if (cert_digest(sqlite3_column_blob(st, 5),
+		    (size_t)sqlite3_column_bytes(st, 5), dig) != 0) {
+			nk_errf(errbuf, errlen, "cannot hash certificate serial %s",
+			    serial);
+			goto out;
+		}
 		if (entry == NULL ||
 		    entry_field(entry, "serial", f1, ENTRY_MAX) != 0 ||
 		    strcmp(f1, serial) != 0 ||
