@@ -83,7 +83,7 @@ lg(struct ctx *c, int prio, const char *fmt, ...)
 static void
 lg(struct ctx *c, int prio, const char *fmt, ...)
 {
-	char msg[512], u[96], s[96], t[96];
+	char msg[512], m[1024], u[96], s[96], t[96];
 	va_list ap;
 
 	if (prio == LOG_DEBUG && !c->o.debug)
@@ -91,11 +91,13 @@ lg(struct ctx *c, int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* The message too: paths, OpenSSL strings; one line, always. */
+	pnk_escape(msg, m, sizeof(m));
 	pnk_escape(c->user, u, sizeof(u));
 	pnk_escape(c->service, s, sizeof(s));
 	pnk_escape(c->serial, t, sizeof(t));
 	pam_syslog(c->pamh, prio, "user=\"%s\" service=\"%s\" token=\"%s\" "
-	    "key=%s: %s", u, s, t, c->fp != NULL ? c->fp : "-", msg);
+	    "key=%s: %s", u, s, t, c->fp != NULL ? c->fp : "-", m);
 }
 
 static void

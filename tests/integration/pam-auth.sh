@@ -149,6 +149,16 @@ expect_pam "$R_UNAVAIL" "token reports a corrupted public point: module failure,
 pam_service nofile "auth required $PAM_MOD $PAM_BASE authfile=$T/none/%u"
 pam_run nofile authenticate "$USER_PIN\n"
 expect_pam "$R_USER_UNKNOWN" "no authfile: PAM_USER_UNKNOWN"
+# Log lines are escaped whole: a control byte in a path cannot start a line.
+pam_service ctlpath "auth required $PAM_MOD $PAM_BASE authfile=$T/none/a$(printf '\033')b"
+pam_run ctlpath authenticate "$USER_PIN\n"
+expect_pam "$R_USER_UNKNOWN" "no authfile at a path with ESC: PAM_USER_UNKNOWN"
+expect_grep 'none/a\\x1bb' "$T/pam.out" "the ESC byte is logged as \\x1b"
+if grep -q "$(printf '\033')" "$T/pam.out"; then
+	fail "a raw ESC byte reached the log"
+else
+	pass "no raw ESC byte in the log"
+fi
 pam_service nouserok "auth [success=ok ignore=ignore default=die] $PAM_MOD $PAM_BASE authfile=$T/none/%u nouserok" \
     "auth required pam_permit.so"
 pam_run nouserok authenticate "$USER_PIN\n"
