@@ -26,7 +26,8 @@ INTEGRATION_TESTS = \
 	tests/integration/sshca-ledger.sh \
 	tests/integration/sshca-x509.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += tests/README tests/integration/common.sh $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/README tests/integration/common.sh \
+	tests/integration/assert.sh $(INTEGRATION_TESTS)
 
 # The list of tests, for tools/ci-hardening.sh to run a subset.
 print-tests:

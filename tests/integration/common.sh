@@ -33,8 +33,8 @@ export SOFTHSM2_CONF="$T/softhsm2.conf"
 : > "$T/nkhsm.conf"
 chmod 600 "$T/nkhsm.conf"
 
-npass=0
-nfail=0
+# pass, fail, finish, expect_exit.
+. "$top_srcdir/tests/integration/assert.sh"
 
 # CI's hardening run sets NKHSM_VALGRIND=1: the programs under test then run
 # under valgrind memcheck (children included: pam_nkhsm's helper), and each
@@ -52,7 +52,6 @@ if [ -n "${NKHSM_VALGRIND:-}" ]; then
 	SLOW=8	# deadlines in the tests stretch this much under valgrind
 fi
 
-pass() { npass=$((npass + 1)); echo "ok $npass - $*"; }
 # vg_check: fail if the last runs under valgrind reported an error or a leak.
 vg_check() {
 	[ -n "$VG" ] || return 0
@@ -71,16 +70,6 @@ vg_check() {
 	fi
 	rm -f "$T"/vg.*.log
 }
-fail() { nfail=$((nfail + 1)); echo "FAIL - $*"; }
-finish() {
-	if [ -s "$T/vg.fail" ]; then
-		nfail=$((nfail + $(wc -l < "$T/vg.fail")))
-		echo "FAIL - valgrind: errors in $(wc -l < "$T/vg.fail") run(s)"
-	fi
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" -eq 0 ]
-	exit $?
-}
 
 # init_token LABEL [PIN]
 init_token() {
@@ -91,20 +80,6 @@ init_token() {
 # nk ARGS...: nkhsm-tool on SoftHSM with the test configuration.
 nk() {
 	$VG "$TOOL" --config "$T/nkhsm.conf" --module "$SOFTHSM_MODULE" "$@"
-}
-
-# expect_exit CODE DESCRIPTION CMD...: run, check the exit code; output in $T/out, $T/err.
-expect_exit() {
-	want=$1 desc=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	got=$?
-	if [ "$got" -eq "$want" ]; then
-		pass "$desc"
-	else
-		fail "$desc: exit $got, wanted $want"
-		sed 's/^/  stderr: /' "$T/err" | head -5
-	fi
 }
 
 # expect_grep PATTERN FILE DESCRIPTION

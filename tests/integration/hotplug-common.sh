@@ -25,29 +25,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 99' INT TERM
 
-npass=0
-nfail=0
-pass() { npass=$((npass + 1)); echo "ok $npass - $*"; }
-fail() { nfail=$((nfail + 1)); echo "FAIL - $*"; }
-finish() {
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" -eq 0 ]
-	exit $?
-}
-
-# expect_exit CODE DESCRIPTION CMD...: output in $T/out, $T/err.
-expect_exit() {
-	want=$1 desc=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	got=$?
-	if [ "$got" -eq "$want" ]; then
-		pass "$desc"
-	else
-		fail "$desc: exit $got, wanted $want"
-		sed 's/^/  stderr: /' "$T/err" | head -5
-	fi
-}
+# pass, fail, finish, expect_exit.
+. "$top_srcdir/tests/integration/assert.sh"
 
 # expect_grep PATTERN FILE DESCRIPTION (fixed string)
 expect_grep() {
