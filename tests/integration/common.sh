@@ -167,3 +167,16 @@ expect_pam() {
 		;;
 	esac
 }
+
+# --- nkhsm-sshca ---------------------------------------------------------------
+
+SSHCA="$top_builddir/sshca/nkhsm-sshca"
+# sc ARGS: nkhsm-sshca on $T/state (a later --state wins) with the test PIN,
+# under $VG, its report checked.
+sc() {
+	$VG "$SSHCA" --config "$T/nkhsm.conf" --state "$T/state" \
+	    --module "$SOFTHSM_MODULE" --pin-source env:NK_TEST_PIN "$@"
+	_rc=$?
+	vg_check "nkhsm-sshca $*"
+	return $_rc
+}

@@ -8,7 +8,6 @@
 # rewritten chain when given the head to expect.
 . "${top_srcdir:-.}/tests/integration/common.sh"
 
-SSHCA="$top_builddir/sshca/nkhsm-sshca"
 FAULT=$FAULT_MODULE
 [ -x "$SSHCA" ] || { echo "nkhsm-sshca not built"; exit 99; }
 [ -f "$FAULT" ] || { echo "fault module not built (make check builds it)"; exit 99; }
@@ -16,11 +15,6 @@ command -v ssh-keygen >/dev/null 2>&1 || { echo "skip: ssh-keygen missing"; exit
 command -v python3 >/dev/null 2>&1 || { echo "skip: python3 missing"; exit 77; }
 
 init_token ca
-# sc [--state DIR] ARGS: nkhsm-sshca on $T/state unless another --state is given.
-sc() {
-	"$SSHCA" --config "$T/nkhsm.conf" --state "$T/state" \
-	    --module "$SOFTHSM_MODULE" --pin-source env:NK_TEST_PIN "$@"
-}
 # scf ENV... -- ARGS: nkhsm-sshca through the fault module.
 scf() {
 	"$SSHCA" --config "$T/nkhsm.conf" --state "$T/state" \

@@ -7,19 +7,11 @@
 # batch, policy refusals, short ECDSA r/s values, a token that signs wrongly.
 . "${top_srcdir:-.}/tests/integration/common.sh"
 
-SSHCA="$top_builddir/sshca/nkhsm-sshca"
 [ -x "$SSHCA" ] || { echo "nkhsm-sshca not built"; exit 99; }
 command -v ssh-keygen >/dev/null 2>&1 || { echo "skip: ssh-keygen missing"; exit 77; }
 export TZ=UTC
 
 init_token ca
-sc() {
-	$VG "$SSHCA" --config "$T/nkhsm.conf" --state "$T/state" \
-	    --module "$SOFTHSM_MODULE" --pin-source env:NK_TEST_PIN "$@"
-	_rc=$?
-	vg_check "nkhsm-sshca $*"
-	return $_rc
-}
 
 # certsum FILE: ssh-keygen -L as KEY=VALUE lines in $T/sum (lists joined by
 # ';'); returns ssh-keygen's status.

@@ -7,7 +7,6 @@
 # with StrictHostKeyChecking=yes; one from another CA is not.
 . "${top_srcdir:-.}/tests/integration/common.sh"
 
-SSHCA="$top_builddir/sshca/nkhsm-sshca"
 SSHD=/usr/sbin/sshd
 [ -x "$SSHCA" ] || { echo "nkhsm-sshca not built"; exit 99; }
 [ -x "$SSHD" ] || { echo "skip: $SSHD missing"; exit 77; }
@@ -16,13 +15,6 @@ command -v ssh-keygen >/dev/null 2>&1 || { echo "skip: ssh-keygen missing"; exit
 [ "$(id -u)" -eq 0 ] || { echo "skip: creating a test user and running sshd need root"; exit 77; }
 
 init_token ca
-sc() {
-	$VG "$SSHCA" --config "$T/nkhsm.conf" --state "$T/state" \
-	    --module "$SOFTHSM_MODULE" --pin-source env:NK_TEST_PIN "$@"
-	_rc=$?
-	vg_check "nkhsm-sshca $*"
-	return $_rc
-}
 sc init > "$T/ca.pub" 2>/dev/null || { echo "nkhsm-sshca init failed"; exit 99; }
 sc -q krl -o "$T/revoked.krl" || { echo "cannot make the empty KRL"; exit 99; }
 

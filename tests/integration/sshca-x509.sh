@@ -8,18 +8,10 @@
 # and serials (>= 64 random bits, distinct, revocable as openssl prints them).
 . "${top_srcdir:-.}/tests/integration/common.sh"
 
-SSHCA="$top_builddir/sshca/nkhsm-sshca"
 [ -x "$SSHCA" ] || { echo "nkhsm-sshca not built"; exit 99; }
 command -v openssl >/dev/null 2>&1 || { echo "skip: openssl missing"; exit 77; }
 
 init_token ca
-sc() {
-	$VG "$SSHCA" --config "$T/nkhsm.conf" --state "$T/state" \
-	    --module "$SOFTHSM_MODULE" --pin-source env:NK_TEST_PIN "$@"
-	_rc=$?
-	vg_check "nkhsm-sshca $*"
-	return $_rc
-}
 ledger() { sc list --json 2>/dev/null | sed 's/^\[//; s/\]$//; s/},{/}\n{/g'; }
 ledger_count() { ledger | grep -c '"family":'; }
 # ext CERT NAME: the lines of one extension as openssl prints them, joined.
