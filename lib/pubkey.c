@@ -67,6 +67,8 @@ curve_from_ssh_type(const uint8_t *t, size_t len, nkhsm_curve_t *cp)
 	const size_t plen = sizeof(SSH_ECDSA_PREFIX) - 1;
 
 	*cp = NKHSM_CURVE_NONE;
+	if (memchr(t, '\0', len) != NULL)
+		return NKHSM_ERR_FORMAT;	/* "...nistp521\0junk" is not nistp521 */
 	if (len <= plen || len - plen >= sizeof(name) ||
 	    memcmp(t, SSH_ECDSA_PREFIX, plen) != 0)
 		return known_unsupported((const char *)t, len) ?

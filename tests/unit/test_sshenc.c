@@ -774,6 +774,19 @@ test_pubkey_rejects(void **state)
 	w_bytes(&bad, blob.d + blob.len - 64, 32);
 	from_blob_fails(bad.d, bad.len, NKHSM_ERR_FORMAT);
 
+	/* A type with a NUL and more after it (found by fuzz_sshpubkey). */
+	bad.len = 0;
+	w_string(&bad, "ecdsa-sha2-nistp256\0junk", 24);
+	w_cstring(&bad, "nistp256");
+	w_bytes(&bad, blob.d + 4 + 19 + 4 + 8, blob.len - (4 + 19 + 4 + 8));
+	from_blob_fails(bad.d, bad.len, NKHSM_ERR_FORMAT);
+	{
+		nkhsm_point_t pt;
+
+		assert_int_equal(nkhsm_point_from_ssh_blob(bad.d, bad.len,
+		    &pt), NKHSM_ERR_FORMAT);
+	}
+
 	/* A blob of another key type. */
 	bad.len = 0;
 	w_cstring(&bad, "ssh-ed25519");
