@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bare_login.c - the least a program can do to authenticate a user with a
  * token key: the baseline that the PAM modules are measured against

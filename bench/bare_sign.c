@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bare_sign.c - the least a program can do to sign with a token key: the
  * baseline that nkhsm-tool sign is measured against (bench/run.sh).

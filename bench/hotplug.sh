@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/hotplug.sh - nkhsm-hotplug --monitor timings (make bench-hotplug).
 #
 # 1. Removal latency: from the "remove" uevent sent by the umockdev testbed

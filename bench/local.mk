@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Benchmarks: built on demand, run with `make bench` (never part of make check).
 EXTRA_PROGRAMS = bench/bare_sign
 bench_bare_sign_SOURCES = bench/bare_sign.c

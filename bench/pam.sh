@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/pam.sh - one PAM login: pam_nkhsm against pam_pkcs11 (Debian's
 # libpam-pkcs11) and a bare PKCS#11 program (bench/bare_login), in one run,
 # on one throwaway SoftHSM token holding the user's key and 20 other EC keys.

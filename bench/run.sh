@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/run.sh - nkhsm against its peers, in one run, on one SoftHSM token.
 #
 # Wall time is noise on a shared 2-core machine; instruction counts

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/sshca.sh - nkhsm-sshca against ssh-keygen -s -D, in one run, on one
 # SoftHSM token: a batch of user certificates, the raw token signing rate, the
 # Nitrokey latency model (20 ms per PKCS#11 call, 167 ms per signature), and

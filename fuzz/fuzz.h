@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz.h - the libFuzzer entry point each fuzz/fuzz_*.c defines; linked
  * either with -fsanitize=fuzzer or with fuzz/replay.c for make check.

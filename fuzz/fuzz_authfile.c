@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_authfile.c - pnk_keys_parse on arbitrary bytes. Every key of a
  * success must be usable (a public key and a SHA256 fingerprint, line

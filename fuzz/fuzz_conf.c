@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_conf.c - nkhsm_conf_parse on arbitrary bytes. A success must hold
  * only values that passed their checks; a failure must say where.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_hotplug_conf.c - hp_conf_parse (nkhsm-hotplug's hotplug.conf) on
  * arbitrary bytes. A success must hold only values within their limits and

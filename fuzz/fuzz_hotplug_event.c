@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_hotplug_event.c - hp_event_from_env, the parser of the udev/systemd
  * environment, on arbitrary bytes split at NUL into environment entries.

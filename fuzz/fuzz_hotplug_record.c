@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_hotplug_record.c - the two other parsers nkhsm-hotplug trusts: a
  * pam_nkhsm session record (hp_record_parse) and dbus-send's reply to

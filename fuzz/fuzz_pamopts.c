@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_pamopts.c - pnk_opts_parse on module arguments cut from arbitrary
  * bytes (at NUL or newline, up to FUZZ_ARGS_MAX of them). A success must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_policy.c - sc_policy_parse on arbitrary bytes, then sc_policy_check
  * of a fixed set of requests against whatever parsed. A parse failure must

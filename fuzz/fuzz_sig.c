@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_sig.c - nkhsm_sig_convert from each format to each other, for each
  * curve. Whatever decodes must encode back to the same bytes (only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_sshpubkey.c - OpenSSH public key lines and blobs. A blob that
  * parses must re-encode to the same bytes (the parser accepts only the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_uri.c - nkhsm_uri_parse on arbitrary text. Whatever parses must
  * format and parse again to the same attributes.

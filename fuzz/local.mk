@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Fuzzing: a libFuzzer target for each parser, with a committed seed corpus.
 #
 # make check always builds each target with a plain main() (fuzz/replay.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * replay.c - a main() for the fuzz targets without libFuzzer: feeds every
  * file in the given directories (or files) to LLVMFuzzerTestOneInput.

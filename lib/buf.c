@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* buf.c - bounded buffer for SSH wire encodings (see buf.h) */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * buf.h - a bounded byte buffer in the manner of OpenSSH's sshbuf: every
  * read checks the remaining length; every write checks the cap. Parsing of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.c - /etc/nkhsm/nkhsm.conf, shared by all front ends.
  *

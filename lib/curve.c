@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* curve.c - the three NIST curves, their hashes, OIDs and points */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ecraw.c - EC public keys as raw points: parse, check, hash, verify.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * evp.c - signing with a token key: the hash is computed on the host and
  * the token does raw CKM_ECDSA (right for SoftHSM, and for the Nitrokey

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * file.c - the ownership and mode check applied to every file that grants
  * anything (nkhsm.conf, authorized key files, CA state): the caller opens

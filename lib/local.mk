@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # libnkhsm: all sources go into a convenience library that the tests and
 # fuzzers link directly (they reach the internal nk_* helpers); the
 # installed shared library exports only the public nkhsm_* API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nk-int.h - helpers shared inside libnkhsm (and by its tests/fuzzers).
  * Not installed; symbols are nk_* and are not exported by libnkhsm.so.

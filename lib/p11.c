@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * p11.c - the only file in nkhsm that talks PKCS#11.
  *

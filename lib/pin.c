@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pin.c - PIN sources: env:VAR, file:PATH, or the terminal without echo */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pubkey.c - EC public keys as OpenSSH lines and blobs, PEM and fingerprints */
 #include "config.h"
 

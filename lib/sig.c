@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sig.c - ECDSA signature formats (DER, raw r||s, SSH) and verification */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * uri.c - RFC 7512 PKCS#11 URIs: a strict parser and a canonical formatter.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* util.c - small helpers: wiping, strings, base64, hex */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* x509.c - self-signed certificates made by a token key */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * authfile.c - the user's authorized keys: OpenSSH authorized_keys lines
  * with ecdsa-sha2-nistp256/384/521 keys, read from a file that must be safe

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nkhsm-pam-helper - the token side of pam_nkhsm, in its own short-lived
  * process (the model of OpenSSH's ssh-pkcs11-helper): a hung or crashing

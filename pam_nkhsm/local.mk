@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # pam_nkhsm.so and its token helper. The module links the core statically
 # (no runtime dependency on libnkhsm.so in a login path) and exports only
 # the pam_sm_* entry points.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* options.c - pam_nkhsm module arguments: strict, each checked */
 #include "config.h"
 

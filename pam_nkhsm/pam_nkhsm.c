@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pam_nkhsm - log in by having the user's EC key on a Nitrokey HSM (or any
  * PKCS#11 token) sign a fresh challenge, verified in software against a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pamnk.h - pam_nkhsm internals: options, authorized keys, the helper
  * protocol and session records. The PAM entry points (pam_nkhsm.c) are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* proto.c - framing for the module <-> helper socket */
 #include "config.h"
 

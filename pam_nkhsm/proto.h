@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proto.h - messages between pam_nkhsm.so and nkhsm-pam-helper.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* spawn.c - the helper process: started clean, killed on any doubt */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* spawn.h - running nkhsm-pam-helper under a deadline */
 #ifndef PNK_SPAWN_H
 #define PNK_SPAWN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* util.c - the challenge and log escaping */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * krl.c - OpenSSH key revocation lists (PROTOCOL.krl), encoded with the
  * bounded buffer. Pure: no I/O. The output follows what OpenSSH's own

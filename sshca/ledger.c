@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ledger.c - every issuance and revocation, in SQLite, with an append-only
  * hash-chained log: each log entry's hash covers the previous entry's hash

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ledger.h - the CA's record of every issuance and revocation (SQLite) */
 #ifndef SC_LEDGER_H
 #define SC_LEDGER_H

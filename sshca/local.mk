@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # nkhsm-sshca: OpenSSH and X.509 CA with its key on the token.
 bin_PROGRAMS += sshca/nkhsm-sshca
 sshca_nkhsm_sshca_SOURCES = sshca/sshca.c sshca/sshca.h sshca/sshcert.c \

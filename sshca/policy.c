@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * policy.c - what nkhsm-sshca may sign (see sshca.h and nkhsm-sshca(1)).
  *

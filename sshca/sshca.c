@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nkhsm-sshca - an SSH and X.509 certificate authority whose key stays on
  * the token. Every certificate is signed on the host-hashed, raw-ECDSA path,

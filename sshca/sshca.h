@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sshca.h - nkhsm-sshca internals. The encoders (OpenSSH certificates and
  * KRLs) and the policy engine are pure: no I/O, no token, so cmocka and

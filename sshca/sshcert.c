@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sshcert.c - OpenSSH certificates (draft-ietf-sshm-cert, formerly
  * PROTOCOL.certkeys): subject keys, requests (-I -n -V -O as ssh-keygen),

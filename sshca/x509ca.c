@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * x509ca.c - X.509 end-entity certificates and CRLs signed by the CA key on
  * the token (through nkhsm_key_evp), each verified in software before use.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* x509ca.h - X.509 issuance and CRLs for nkhsm-sshca */
 #ifndef SC_X509CA_H
 #define SC_X509CA_H

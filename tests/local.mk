@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Tests: cmocka unit tests (tests/unit), integration scripts against
 # throwaway SoftHSM tokens (tests/integration), and the fault-injecting
 # PKCS#11 wrapper module they use (tests/p11mod).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # ci-hardening.sh - the heavier checks CI runs after the test suite:
 #   1. the whole test suite built with ASan and UBSan;
 #   2. the PAM and sshca integration tests under valgrind memcheck (the

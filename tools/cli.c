@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cli.c - shared by nkhsm-tool and nkhsm-sshca (see cli.h) */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cli.h - what the command-line front ends (nkhsm-tool, nkhsm-sshca) share:
  * choosing the module and token, the PIN flow (tries shown, locked tokens

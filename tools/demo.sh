@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # demo.sh - nkhsm on a throwaway SoftHSM token: the steps that used to take
 # a page of pkcs11-tool and `openssl req -engine pkcs11` commands.
 #

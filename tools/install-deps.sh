@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # install-deps.sh - the Debian 12 / Ubuntu packages nkhsm builds and tests
 # with. Run as root (or it uses sudo).
 set -eu

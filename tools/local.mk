@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 bin_PROGRAMS += tools/nkhsm-tool
 tools_nkhsm_tool_SOURCES = tools/nkhsm-tool.c tools/cli.c tools/cli.h
 tools_nkhsm_tool_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nkhsm-tool - set up and inspect a Nitrokey HSM (or any PKCS#11 token
  * with EC keys): list tokens, show PIN status, generate keys, export

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # test.sh - build in ./build and run the whole test suite (make check), then
 # make distcheck. Warnings are errors. --build-only stops after the build.
 set -eu

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * actions.c - what a removal locks and what an insertion runs.
  *

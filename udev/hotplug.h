@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hotplug.h - nkhsm-hotplug: act on Nitrokey HSM insertion and removal.
  *

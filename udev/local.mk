@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # nkhsm-hotplug: the udev rule, the systemd template unit, the program (its
 # logic in a convenience library that the unit tests and fuzzers link) and
 # its tests. Installed: the program in sbindir, the rule in udevrulesdir,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * logind.c - locking through systemd-logind (org.freedesktop.login1 on the
  * system bus) with dbus-send: a fixed argv, a clean environment, a timeout,

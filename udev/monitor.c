@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * monitor.c - nkhsm-hotplug --monitor, for systems without systemd: one
  * process, a libudev monitor on USB devices, and a poll loop that sleeps

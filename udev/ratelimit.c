@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ratelimit.c - at most COUNT action starts in any WINDOW: a sliding window
  * of start times. The monitor keeps one in memory; one-shot runs (one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * record.c - pam_nkhsm's session records: RUNDIR/session-PID-RANDOM, lines
  * of key=value (user, uid, service, tty, rhost, session_id, pid, serial,

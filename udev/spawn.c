@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * spawn.c - child processes: admin and user actions, and dbus-send.
  *

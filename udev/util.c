@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * util.c - string checks, escaping, durations, serial matching, safe paths
  * and logging for nkhsm-hotplug.

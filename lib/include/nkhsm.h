@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nkhsm.h - libnkhsm, the core under pam_nkhsm, nkhsm-hotplug, nkhsm-sshca
  * and nkhsm-tool: PKCS#11 token discovery, PIN login, EC key lookup and

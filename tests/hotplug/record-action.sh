@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # record-action.sh DIR TAG [ARG...] - a test action for nkhsm-hotplug: writes
 # what it was given (argv, uid, environment, open descriptors) to DIR/TAG.PID.
 # TAG "hang" also starts a background sleeper and waits, so the test can see

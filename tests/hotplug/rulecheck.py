@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """rulecheck.py - parse a udev rules file and evaluate it for one event.
 
     rulecheck.py RULES [KEY=VALUE...]

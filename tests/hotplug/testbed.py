@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """testbed.py - a umockdev testbed driven by a small script, for the
 nkhsm-hotplug tests. Run it under umockdev-wrapper:
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # assert.sh - the TAP-like reporting shared by common.sh and
 # hotplug-common.sh: "ok N - what" and "FAIL - what" lines, a summary, and
 # an exit status of 0 only when nothing failed. Needs $T (the test's

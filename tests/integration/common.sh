@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # common.sh - sourced by the integration tests.
 #
 # Each test gets its own directory and its own SoftHSM token store (a private

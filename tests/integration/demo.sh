@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # demo.sh - the README's demo must keep working, twice in a row.
 . "${top_srcdir:-.}/tests/integration/common.sh"
 

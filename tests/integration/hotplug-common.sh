@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # hotplug-common.sh - sourced by the nkhsm-hotplug tests (and bench/hotplug.sh).
 #
 # Same conventions as common.sh (pass/fail/finish, exit 77 to skip), without

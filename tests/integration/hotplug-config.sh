@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # hotplug-config.sh - nkhsm-hotplug's strict configuration and command line.
 # Every error names the file and line (FILE:LINE: reason) and exits non-zero:
 # 3 for an invalid configuration (unknown or repeated key, bad value, a

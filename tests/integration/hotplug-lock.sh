@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # hotplug-lock.sh - locking on removal against python3-dbusmock's logind on
 # a private bus. pam_nkhsm-style session records bind sessions to tokens;
 # the removal of a token must call LockSession for exactly:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # hotplug-monitor.sh - nkhsm-hotplug --monitor against a umockdev testbed:
 # fake USB devices appear and go, the configured actions record what they
 # get. Proves: tokens present at start are state, not events; only a whole

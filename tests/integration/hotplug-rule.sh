@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # hotplug-rule.sh - udev/70-nkhsm.rules and nkhsm-hotplug@.service, checked
 # by their files (no udevd or systemd runs here). The rule is parsed with
 # udev's grammar and evaluated against device properties: it must act for a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # hotplug-storm.sh - 1000 add/remove pairs of one token in a burst, as fast
 # as the umockdev testbed can send them, to nkhsm-hotplug --monitor with a
 # bound session on a mock logind. Proves: no crash and no fork bomb; the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # man-lint.sh - every man page under man/ must pass mandoc -Tlint with no
 # warning or error. Exit codes follow automake: 0 pass, 1 fail, 77 skip.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # p11mod-selftest.sh - proves that the fault-injecting PKCS#11 module
 # (tests/p11mod/libnkfault.so) forwards to SoftHSM and injects each fault it
 # documents, driven by OpenSC's pkcs11-tool on a throwaway SoftHSM token.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # pam-auth.sh - every outcome of pam_nkhsm's authentication (pam_nkhsm(8),
 # OUTCOMES), through pam_wrapper and pamtester against SoftHSM, with the test
 # PKCS#11 wrapper module for what SoftHSM cannot do.

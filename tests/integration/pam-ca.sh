@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # pam-ca.sh - ca= mode: the user logs in with a certificate on the token
 # that a trusted CA issued to them (subject CN or UID = user name). The CA
 # and the certificates are made by openssl; the certificate is stored on the

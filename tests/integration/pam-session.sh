@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # pam-session.sh - session records and exported variables, and PIN change
 # through the password stack.
 . "${top_srcdir:-.}/tests/integration/common.sh"

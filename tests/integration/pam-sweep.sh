@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # pam-sweep.sh - the token removed at each step of a login: inject a failure
 # at every PKCS#11 call of a successful authentication in turn. No run may
 # succeed, hang beyond the timeout, or crash pamtester.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # sshca-krl.sh - KRLs written by sc_krl_encode (through tests/unit/krlgen)
 # checked by the real peer: ssh-keygen -Q must report exactly the revoked
 # certificates and keys as REVOKED, ssh-keygen -Q -l must list the KRL, and

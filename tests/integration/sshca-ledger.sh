@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # sshca-ledger.sh - the nkhsm-sshca ledger and its KRL: ssh-keygen -Q on the
 # published KRL agrees with the ledger after revocations by serial, key id and
 # key; the KRL is replaced atomically and only after its check; two signers at

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # sshca-sign.sh - nkhsm-sshca init and sign against a SoftHSM token, every
 # certificate read back by the real parser (ssh-keygen -L, which also checks
 # the CA signature): types, key ids, principals, validity forms, serials (and

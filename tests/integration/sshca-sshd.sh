@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # sshca-sshd.sh - certificates from nkhsm-sshca used for real: a private sshd
 # on 127.0.0.1 trusts the CA (TrustedUserCAKeys) and reads the CA's KRL
 # (RevokedKeys). A user certificate logs in; a wrong principal, an expired

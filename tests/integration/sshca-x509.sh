@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # sshca-x509.sh - the X.509 side of nkhsm-sshca, checked with openssl: the CA
 # certificate init makes, host and user certificates from CSRs (EC P-256,
 # RSA 2048) and from bare public keys (profile, EKU, SAN, key identifiers,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # sweep-sshca.sh - a fault at every PKCS#11 call of nkhsm-sshca sign: either
 # exit 0 with a valid certificate and one new ledger entry, or a non-zero
 # exit with no certificate file and no ledger entry. Never a hang or a crash.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # sweep-tool.sh - a fault at every PKCS#11 call of nkhsm-tool keygen and
 # selfsign: a clear message and a documented exit code, never a hang or a
 # crash, and no half-written output file.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tool-errors.sh - each failure of nkhsm-tool has its own message and exit
 # code (nkhsm-tool(1), EXIT STATUS), and nothing is half-written.
 . "${top_srcdir:-.}/tests/integration/common.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tool-formats.sh - every nkhsm-tool output format, checked by a real peer:
 # ssh-keygen -D/-l for OpenSSH keys, openssl for PEM keys, certificates and
 # signatures, pkcs11-tool for the certificate stored on the token.

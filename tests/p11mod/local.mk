@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # libnkfault: a test-only PKCS#11 module that wraps a real one (SoftHSM) and
 # injects faults chosen by NKFAULT_* environment variables (tests/p11mod/README).
 # Built by make check, never installed: -rpath only makes libtool build a .so

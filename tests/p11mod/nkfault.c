@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nkfault.c - a test-only PKCS#11 module that wraps a real one and injects
  * faults. Never installed: built by `make check` for the test suite.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * krlgen.c - writes a KRL with sc_krl_encode() so tests/integration/
  * sshca-krl.sh can hand it to ssh-keygen -Q (the real peer).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Unit tests (cmocka). Included from tests/local.mk when cmocka is found.
 # Each links the convenience library, so internal nk_* helpers are reachable.
 UNIT_CC_FLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS)

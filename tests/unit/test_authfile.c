@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_authfile.c - pam_nkhsm's authorized keys (pam_nkhsm/authfile.c):
  * path templates, the line parser, the file and directory checks of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_conf.c - nkhsm.conf parsing and loading (lib/conf.c) and the file
  * ownership/mode check (lib/file.c). Error cases compare the exact

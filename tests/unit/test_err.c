@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_err.c - nkhsm_strerror: one distinct message per code, and one
  * fixed message for anything that is not a code.

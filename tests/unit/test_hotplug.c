@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_hotplug.c - nkhsm-hotplug's pure parts: sanitizing and checking
  * device strings, which events count, the environment parser, serial

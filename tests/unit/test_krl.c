@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_krl.c - sc_krl_encode (sshca/krl.c): exact bytes of small KRLs
  * written out by hand, sorting and de-duplication, the serial list/range

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_nomem.c - every allocation of each parser fails in turn.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_pamopts.c - pam_nkhsm module arguments (pam_nkhsm/options.c):
  * defaults, every option reaching its field, and each refusal with its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_policy.c - the certificate policy (sshca/policy.c): every parse
  * error and every refusal with its exact "FILE:LINE: reason" message,

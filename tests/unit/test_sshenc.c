@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_sshenc.c - OpenSSH wire encodings: the bounded buffer (lib/buf.c),
  * ECDSA signature formats (lib/sig.c) and EC public keys (lib/pubkey.c).

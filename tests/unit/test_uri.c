@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_uri.c - RFC 7512 PKCS#11 URI parser and formatter (lib/uri.c).
  * Every case checks the decoded values or the exact reason, not only the
