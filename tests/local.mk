@@ -25,10 +25,12 @@ INTEGRATION_TESTS = \
 	tests/integration/sshca-sign.sh \
 	tests/integration/sshca-sshd.sh \
 	tests/integration/sshca-ledger.sh \
-	tests/integration/sshca-x509.sh
+	tests/integration/sshca-x509.sh \
+	tests/integration/card-tool.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/README tests/integration/common.sh \
-	tests/integration/assert.sh $(INTEGRATION_TESTS)
+	tests/integration/assert.sh \
+	tests/integration/card-common.sh $(INTEGRATION_TESTS)
 
 # The list of tests, for tools/ci-hardening.sh to run a subset.
 print-tests:

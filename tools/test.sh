@@ -10,6 +10,12 @@ mkdir -p build
 cd build
 [ -f Makefile ] || "$top/configure" --enable-werror
 jobs=$(nproc 2>/dev/null || echo 2)
+# The emulated SmartCard-HSM kit beside the checkout (CI has ../shared):
+# an absolute path, so that make distcheck's copy of the tree finds it too.
+if [ -z "${SCHSM_EMU:-}" ] && [ -x "$top/../shared/schsm-emu/schsm-emu" ]; then
+	SCHSM_EMU=$(cd "$top/../shared/schsm-emu" && pwd)/schsm-emu
+	export SCHSM_EMU
+fi
 make -j"$jobs"
 [ "${1:-}" = --build-only ] && exit 0
 
