@@ -37,9 +37,10 @@ show_failures() {
 
 # 1. ASan + UBSan. pamtester, which is not instrumented but loads our
 # instrumented pam_nkhsm.so, gets the runtime preloaded. The fault module's
-# own self-test is left out here: it drives pkcs11-tool, and OpenSC 0.23's
-# pkcs11-tool has a use-after-free in --read-object of EC public keys that
-# ASan reports once its runtime is in that process. Every other test still
+# own self-tests (p11mod-*) are left out here: they drive pkcs11-tool, and
+# OpenSC 0.23's pkcs11-tool has a use-after-free in --read-object of EC
+# public keys that ASan reports once its runtime is in that process (and the
+# runtime, loaded that late, mistakes SoftHSM's frees). Every other test still
 # runs the fault module instrumented, loaded by our instrumented programs.
 begin "ASan+UBSan: build and make check"
 rc=0
@@ -54,7 +55,7 @@ mkdir -p build-asan
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:verify_asan_link_order=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	NKHSM_TEST_PRELOAD="$libasan" make -j"$jobs" check \
-	    TESTS="$(make -s print-tests | tr ' ' '\n' | grep -v p11mod-selftest | tr '\n' ' ')" \
+	    TESTS="$(make -s print-tests | tr ' ' '\n' | grep -v p11mod- | tr '\n' ' ')" \
 	    >check.out 2>&1
 ) || rc=1
 [ $rc -eq 0 ] || { tail -30 build-asan/make.out 2>/dev/null; show_failures build-asan; }

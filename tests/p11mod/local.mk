@@ -11,5 +11,6 @@ tests_p11mod_libnkfault_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -share
 	-rpath /nowhere -export-symbols-regex '^C_GetFunctionList$$'
 tests_p11mod_libnkfault_la_LIBADD = -lpthread
 
-TESTS += tests/integration/p11mod-selftest.sh
-EXTRA_DIST += tests/integration/p11mod-selftest.sh tests/p11mod/README
+TESTS += tests/integration/p11mod-selftest.sh tests/integration/p11mod-replay.sh
+EXTRA_DIST += tests/integration/p11mod-selftest.sh tests/integration/p11mod-replay.sh \
+	tests/p11mod/README

@@ -55,6 +55,16 @@
  *   NKFAULT_LOG=path           append "seq C_Name rv" (rv in hex) per call as
  *       it returns, written unbuffered; a call that hangs or crashes writes
  *       "seq C_Name hang" / "seq C_Name crash" first
+ *   NKFAULT_RECORD_SIG=path    each C_Sign that makes a signature writes it
+ *       (as the real module made it) to path, replacing what was there
+ *   NKFAULT_REPLAY_SIG=path    each C_Sign that makes a signature answers
+ *       with the one in path instead: a valid signature over other data
+ *   NKFAULT_RECORD_DATA=path   each such C_Sign writes the data it was given
+ *   NKFAULT_REPLAY_DATA=path   each C_Sign signs the data in path instead of
+ *       the data it was given (with the right key)
+ *       A REPLAY file is read before the RECORD files are written, so with
+ *       both naming one file each C_Sign gets the previous one's (the first
+ *       its own); otherwise a missing REPLAY file fails C_Sign.
  *
  * User logins are C_Login with CKU_USER or CKU_CONTEXT_SPECIFIC.
  */
@@ -161,6 +171,10 @@ struct config {
 	char		state[PATH_MAX];
 	unsigned long	delay_ms, sign_delay_ms;
 	char		count_file[PATH_MAX];
+	struct replay {			/* NKFAULT_RECORD_* / NKFAULT_REPLAY_* */
+		char	record_sig[PATH_MAX], replay_sig[PATH_MAX];
+		char	record_data[PATH_MAX], replay_data[PATH_MAX];
+	}		replay;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -268,6 +282,7 @@ static const char *const known_vars[] = {
 	"NKFAULT_CRASH_SIGNAL", "NKFAULT_CORRUPT", "NKFAULT_FLAGS", "NKFAULT_PINPAD_PIN",
 	"NKFAULT_PIN_TRIES", "NKFAULT_STATE", "NKFAULT_DELAY_MS", "NKFAULT_SIGN_DELAY_MS",
 	"NKFAULT_COUNT_FILE", "NKFAULT_LOG",
+	"NKFAULT_RECORD_SIG", "NKFAULT_REPLAY_SIG", "NKFAULT_RECORD_DATA", "NKFAULT_REPLAY_DATA",
 };
 
 extern char **environ;
@@ -464,6 +479,32 @@ check_unknown_vars(void)
 	return r;
 }
 
+/* One NKFAULT_RECORD_* / NKFAULT_REPLAY_* path: unset stays "", empty is an error. */
+static int
+replay_path(const char *var, char *dst, size_t dstlen)
+{
+	const char *s;
+
+	if ((s = secure_getenv(var)) == NULL)
+		return 0;
+	if (*s == '\0') {
+		complain("%s: names no file", var);
+		return -1;
+	}
+	return copy_value(var, s, dst, dstlen);
+}
+
+static int
+load_replay(struct replay *rp)
+{
+	if (replay_path("NKFAULT_RECORD_SIG", rp->record_sig, sizeof(rp->record_sig)) != 0 ||
+	    replay_path("NKFAULT_REPLAY_SIG", rp->replay_sig, sizeof(rp->replay_sig)) != 0 ||
+	    replay_path("NKFAULT_RECORD_DATA", rp->record_data, sizeof(rp->record_data)) != 0 ||
+	    replay_path("NKFAULT_REPLAY_DATA", rp->replay_data, sizeof(rp->replay_data)) != 0)
+		return -1;
+	return 0;
+}
+
 static int
 load_config(struct config *c)
 {
@@ -532,7 +573,7 @@ load_config(struct config *c)
 	if ((s = secure_getenv("NKFAULT_COUNT_FILE")) != NULL &&
 	    copy_value("NKFAULT_COUNT_FILE", s, c->count_file, sizeof(c->count_file)) != 0)
 		return -1;
-	return 0;
+	return load_replay(&c->replay);
 }
 
 static int
@@ -936,6 +977,105 @@ w_C_InitPIN(CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR pin, CK_ULONG pin_len)
 	return call_end(&c, rv);
 }
 
+/* ---- record and replay ----------------------------------------------- */
+
+#define REPLAY_MAX	1024	/* a recorded signature or data; ECDSA needs 132 */
+
+/*
+ * Read a replay file into buf. Returns 1 when it holds something; 0 when it
+ * is missing or empty but the matching RECORD variable names it too (the
+ * first C_Sign of such a chain has nothing to replay); else -1.
+ */
+static int
+replay_read(const char *var, const char *path, const char *same, CK_BYTE *buf,
+    CK_ULONG *len)
+{
+	ssize_t n;
+	int fd;
+
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 && errno != ENOENT) {
+		complain("%s: cannot open %s: %s", var, path, strerror(errno));
+		return -1;
+	}
+	n = fd == -1 ? 0 : read(fd, buf, REPLAY_MAX + 1);
+	if (fd != -1)
+		close(fd);
+	if (n < 0 || n > REPLAY_MAX) {
+		complain("%s: %s: %s", var, path, n < 0 ? strerror(errno) : "too large");
+		return -1;
+	}
+	if (n == 0 && strcmp(path, same) != 0) {
+		complain("%s: nothing recorded in %s", var, path);
+		return -1;
+	}
+	*len = (CK_ULONG)n;
+	return n > 0;
+}
+
+/* Replace path with len bytes, through a temporary file and rename(). */
+static int
+record_write(const char *var, const char *path, const CK_BYTE *p, CK_ULONG len)
+{
+	char tmp[PATH_MAX + 32];
+	int fd, ok;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid()) >= sizeof(tmp) ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		complain("%s: cannot create a file beside %s", var, path);
+		return -1;
+	}
+	ok = write(fd, p, len) == (ssize_t)len;
+	ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
+	if (!ok) {
+		complain("%s: cannot write %s: %s", var, path, strerror(errno));
+		(void)unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * C_Sign under NKFAULT_RECORD_* / NKFAULT_REPLAY_*: sign the replayed data
+ * instead of the caller's, record what was given and made, and answer with
+ * the replayed signature. Length queries and failures record nothing.
+ */
+static CK_RV
+sign_replayed(CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG data_len,
+    CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
+{
+	const struct replay *rp = &cfg.replay;
+	CK_BYTE other[REPLAY_MAX], old[REPLAY_MAX];
+	CK_ULONG other_len = 0, old_len = 0;
+	int have_other = 0, have_old = 0;
+	CK_RV rv;
+
+	if (rp->replay_data[0] != '\0' && (have_other = replay_read("NKFAULT_REPLAY_DATA",
+	    rp->replay_data, rp->record_data, other, &other_len)) < 0)
+		return CKR_GENERAL_ERROR;
+	if (rp->replay_sig[0] != '\0' && (have_old = replay_read("NKFAULT_REPLAY_SIG",
+	    rp->replay_sig, rp->record_sig, old, &old_len)) < 0)
+		return CKR_GENERAL_ERROR;
+	rv = REAL(C_Sign, (session, have_other ? other : data, have_other ? other_len : data_len,
+	    sig, sig_len));
+	if (rv != CKR_OK || sig == NULL || sig_len == NULL)
+		return rv;
+	if ((rp->record_data[0] != '\0' &&
+	    record_write("NKFAULT_RECORD_DATA", rp->record_data, data, data_len) != 0) ||
+	    (rp->record_sig[0] != '\0' &&
+	    record_write("NKFAULT_RECORD_SIG", rp->record_sig, sig, *sig_len) != 0))
+		return CKR_GENERAL_ERROR;
+	if (have_old) {
+		if (old_len != *sig_len) {
+			complain("NKFAULT_REPLAY_SIG: %s holds %lu bytes, this signature %lu",
+			    rp->replay_sig, (unsigned long)old_len, (unsigned long)*sig_len);
+			return CKR_GENERAL_ERROR;
+		}
+		memcpy(sig, old, old_len);
+	}
+	return CKR_OK;
+}
+
 /* Corrupt a produced signature (not a length query) as configured. */
 static void
 corrupt_signature(CK_RV rv, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
@@ -956,7 +1096,7 @@ w_C_Sign(CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG data_len,
 	CK_RV rv;
 
 	if (!call_begin(FN_C_Sign, &c, &rv)) {
-		rv = REAL(C_Sign, (session, data, data_len, sig, sig_len));
+		rv = sign_replayed(session, data, data_len, sig, sig_len);
 		corrupt_signature(rv, sig, sig_len);
 	}
 	return call_end(&c, rv);
