@@ -11,6 +11,7 @@ if HAVE_CMOCKA
 include tests/unit/local.mk
 endif
 include tests/p11mod/local.mk
+include tests/shim/local.mk
 
 INTEGRATION_TESTS = \
 	tests/integration/tool-formats.sh \
@@ -26,11 +27,14 @@ INTEGRATION_TESTS = \
 	tests/integration/sshca-sshd.sh \
 	tests/integration/sshca-ledger.sh \
 	tests/integration/sshca-x509.sh \
-	tests/integration/card-tool.sh
+	tests/integration/card-tool.sh \
+	tests/integration/pam-replay.sh \
+	tests/integration/pam-bind.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/assert.sh \
-	tests/integration/card-common.sh $(INTEGRATION_TESTS)
+	tests/integration/card-common.sh tests/integration/pam-fixed.sh \
+	$(INTEGRATION_TESTS)
 
 # The list of tests, for tools/ci-hardening.sh to run a subset.
 print-tests:
