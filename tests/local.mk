@@ -29,7 +29,8 @@ INTEGRATION_TESTS = \
 	tests/integration/sshca-x509.sh \
 	tests/integration/card-tool.sh \
 	tests/integration/pam-replay.sh \
-	tests/integration/pam-bind.sh
+	tests/integration/pam-bind.sh \
+	tests/integration/sshca-replay.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/assert.sh \
