@@ -12,6 +12,7 @@ include tests/unit/local.mk
 endif
 include tests/p11mod/local.mk
 include tests/shim/local.mk
+include tests/mutants/local.mk
 
 INTEGRATION_TESTS = \
 	tests/integration/tool-formats.sh \
