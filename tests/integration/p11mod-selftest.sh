@@ -182,6 +182,14 @@ check "CORRUPT=ecpoint: only in the last byte" [ "${good_point%??}" = "${bad_poi
 check "CORRUPT=ecparams: an unknown OID" has 'EC_PARAMS: *06092b06010401868d1f01'
 NKFAULT_CORRUPT=ecpoint p11 --read-object --type pubkey --id 01 -o "$T/pub.bad"
 check "CORRUPT=ecpoint: the point is rejected as off the curve" [ "$rc" -ne 0 ]
+p11 -O --type pubkey
+check "the key's label reads as k" has 'label: *k$'
+NKFAULT_CORRUPT=label p11 -O --type pubkey
+check "CORRUPT=label: its last byte flipped (k reads as j)" has 'label: *j$'
+p11 --read-object --type data --label nothere -o "$T/none"
+check "a search for nothing finds nothing" has 'object not found'
+NKFAULT_CORRUPT=phantom p11 --read-object --type data --label nothere -o "$T/none"
+check "CORRUPT=phantom: it finds an object whose handle names none" has CKR_OBJECT_HANDLE_INVALID
 
 # --- latency, hangs and crashes ---
 start=$(date +%s%N)

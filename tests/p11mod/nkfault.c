@@ -33,6 +33,10 @@
  *                last coordinate byte: same length and DER framing, but the
  *                point is off the curve)
  *       ecparams CKA_EC_PARAMS reads as an unknown OID (1.3.6.1.4.1.99999.1)
+ *       label    flip the lowest bit of the last byte of CKA_LABEL
+ *       phantom  the first C_FindObjects of a search that finds nothing
+ *                reports one object whose handle names none (a search
+ *                that matches what it should not)
  *   NKFAULT_FLAGS=count_low,final_try,locked,pinpad,to_be_changed
  *       OR CKF_USER_PIN_COUNT_LOW, _FINAL_TRY, _LOCKED,
  *       CKF_PROTECTED_AUTHENTICATION_PATH, CKF_USER_PIN_TO_BE_CHANGED into
@@ -152,6 +156,11 @@ struct trigger {
 #define CORRUPT_SIGLEN		0x02
 #define CORRUPT_ECPOINT		0x04
 #define CORRUPT_ECPARAMS	0x08
+#define CORRUPT_LABEL		0x10
+#define CORRUPT_PHANTOM		0x20
+
+/* CORRUPT_PHANTOM's object: no module hands out this handle. */
+#define PHANTOM_HANDLE		((CK_OBJECT_HANDLE)~0UL)
 
 #define FLAG_LOCKED		0x01
 #define FLAG_PINPAD		0x02
@@ -262,6 +271,8 @@ static const struct {
 	{ "siglen", CORRUPT_SIGLEN },
 	{ "ecpoint", CORRUPT_ECPOINT },
 	{ "ecparams", CORRUPT_ECPARAMS },
+	{ "label", CORRUPT_LABEL },
+	{ "phantom", CORRUPT_PHANTOM },
 };
 
 static const struct {
@@ -1166,6 +1177,10 @@ w_C_GetAttributeValue(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object,
 				((CK_BYTE_PTR)a->pValue)[a->ulValueLen - 1] ^= 0x01;
 			if (a->type == CKA_EC_PARAMS && (cfg.corrupt & CORRUPT_ECPARAMS))
 				rv = replace_ec_params(a, in_len[i], rv);
+			if (a->type == CKA_LABEL && (cfg.corrupt & CORRUPT_LABEL) &&
+			    a->pValue != NULL && a->ulValueLen != CK_UNAVAILABLE_INFORMATION &&
+			    a->ulValueLen > 0)
+				((CK_BYTE_PTR)a->pValue)[a->ulValueLen - 1] ^= 0x01;
 		}
 	}
 	free(in_len);
@@ -1201,10 +1216,54 @@ FORWARD(C_GetObjectSize, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object, CK
     (session, object, size))
 FORWARD(C_SetAttributeValue, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object,
     CK_ATTRIBUTE_PTR templ, CK_ULONG count), (session, object, templ, count))
-FORWARD(C_FindObjectsInit, (CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR templ, CK_ULONG count),
-    (session, templ, count))
-FORWARD(C_FindObjects, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE_PTR objects, CK_ULONG max,
-    CK_ULONG_PTR count), (session, objects, max, count))
+
+/* CORRUPT_PHANTOM: the session whose search has not answered yet. */
+static CK_SESSION_HANDLE phantom_session;
+static int phantom_pending;
+
+static CK_RV
+w_C_FindObjectsInit(CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR templ, CK_ULONG count)
+{
+	struct call c;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_FindObjectsInit, &c, &rv))
+		rv = REAL(C_FindObjectsInit, (session, templ, count));
+	if (rv == CKR_OK && (cfg.corrupt & CORRUPT_PHANTOM)) {
+		pthread_mutex_lock(&lock);
+		phantom_session = session;
+		phantom_pending = 1;
+		pthread_mutex_unlock(&lock);
+	}
+	return call_end(&c, rv);
+}
+
+static CK_RV
+w_C_FindObjects(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE_PTR objects, CK_ULONG max,
+    CK_ULONG_PTR count)
+{
+	struct call c;
+	CK_RV rv;
+	int first = 0;
+
+	if (call_begin(FN_C_FindObjects, &c, &rv))
+		return call_end(&c, rv);
+	rv = REAL(C_FindObjects, (session, objects, max, count));
+	if (cfg.corrupt & CORRUPT_PHANTOM) {
+		pthread_mutex_lock(&lock);
+		first = phantom_pending && phantom_session == session;
+		if (first)
+			phantom_pending = 0;
+		pthread_mutex_unlock(&lock);
+	}
+	/* Only the first answer: a caller looping until "none" still ends. */
+	if (first && rv == CKR_OK && count != NULL && *count == 0 && objects != NULL &&
+	    max > 0) {
+		objects[0] = PHANTOM_HANDLE;
+		*count = 1;
+	}
+	return call_end(&c, rv);
+}
 FORWARD(C_FindObjectsFinal, (CK_SESSION_HANDLE session), (session))
 
 /* The init / one-shot / update / final shapes shared by the cipher, digest and sign families. */
