@@ -24,7 +24,7 @@
 
 #define MAX_SLOTS	64
 #define MAX_FOUND	256	/* keys listed on one token */
-#define LABEL_MAX	256
+#define LABEL_MAX	(NKHSM_LABEL_MAX + 1)
 #define PARAMS_MAX	128
 
 struct nkhsm_ctx {
@@ -58,6 +58,8 @@ struct nkhsm_key {
 	nkhsm_token_t		*tok;
 	CK_OBJECT_HANDLE	 priv;
 	int			 have_priv;	/* priv resolved (after login) */
+	CK_OBJECT_HANDLE	 pubobj;	/* made by nkhsm_keygen */
+	int			 have_pubobj;
 	uint8_t			 id[NKHSM_ID_MAX];
 	size_t			 idlen;
 	char			*label;
@@ -1079,82 +1081,68 @@ object_exists(nkhsm_token_t *tok, CK_SESSION_HANDLE h, CK_ATTRIBUTE_TYPE t,
 	return 0;
 }
 
-/* The smallest one-byte id that no object uses. */
-static int
-free_id(nkhsm_token_t *tok, CK_SESSION_HANDLE h, uint8_t *idp)
-{
-	CK_OBJECT_HANDLE *objs = NULL;
-	CK_ATTRIBUTE tmpl = { CKA_ID, NULL, 0 }, a;
-	uint8_t used[256], id[NKHSM_ID_MAX];
-	CK_ULONG n = 0, i;
-	CK_RV rv;
-	int r, v;
+/* Draws of a random id before the token's search is taken to be broken. */
+#define KEYGEN_ID_DRAWS	4
 
-	memset(used, 0, sizeof(used));
-	if ((objs = calloc(MAX_FOUND, sizeof(*objs))) == NULL)
-		return NKHSM_ERR_NOMEM;
-	/* An empty template finds every object this session can see. */
-	if ((r = find(tok, h, &tmpl, 0, objs, MAX_FOUND, &n)) != 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		a.type = CKA_ID;
-		a.pValue = id;
-		a.ulValueLen = sizeof(id);
-		rv = P11(tok->ctx, C_GetAttributeValue, h, objs[i], &a, 1);
-		if (rv == CKR_OK && a.ulValueLen == 1)
-			used[id[0]] = 1;
+/*
+ * A random id that no object uses: one search per draw, whatever the token
+ * holds. 64 random bits meet an existing id only if the search is broken.
+ */
+static int
+random_free_id(nkhsm_token_t *tok, CK_SESSION_HANDLE h, uint8_t *id,
+    size_t len, const char **whyp)
+{
+	int i, r, exists;
+
+	for (i = 0; i < KEYGEN_ID_DRAWS; i++) {
+		if (RAND_bytes(id, (int)len) != 1)
+			return NKHSM_ERR_CRYPTO;
+		if ((r = object_exists(tok, h, CKA_ID, id, len, &exists)) != 0)
+			return r;
+		if (!exists)
+			return 0;
 	}
-	r = NKHSM_ERR_TOKEN_FULL;
-	for (v = 1; v < 256; v++) {
-		if (!used[v]) {
-			*idp = (uint8_t)v;
-			r = 0;
-			break;
-		}
-	}
- out:
-	free(objs);
-	return r;
+	*whyp = "the token reports every random id drawn as in use";
+	return NKHSM_ERR_MODULE;
 }
 
-int
-nkhsm_keygen(nkhsm_token_t *tok, nkhsm_curve_t curve, const char *label,
-    const uint8_t *id, size_t idlen, nkhsm_key_t **keyp)
+/* Neither the id nor the label may name an object already on the token. */
+static int
+keygen_names_free(nkhsm_token_t *tok, CK_SESSION_HANDLE h, const char *label,
+    const uint8_t *id, size_t idlen, const char **whyp)
 {
-	CK_MECHANISM mech = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
-	CK_BBOOL t = CK_TRUE, f = CK_FALSE;
-	CK_OBJECT_HANDLE pubh, privh;
-	CK_SESSION_HANDLE h;
-	const uint8_t *params;
-	size_t plen;
-	uint8_t autoid;
-	CK_RV rv;
 	int r, exists;
 
-	*keyp = NULL;
-	if (tok == NULL || label == NULL || *label == '\0' ||
-	    strlen(label) >= LABEL_MAX || idlen > NKHSM_ID_MAX ||
-	    (id == NULL) != (idlen == 0))
-		return NKHSM_ERR_INVALID_ARGUMENT;
-	if ((r = nk_ec_params_der(curve, &params, &plen)) != 0 ||
-	    (r = session(tok, 1, &h)) != 0)
+	if ((r = object_exists(tok, h, CKA_ID, id, idlen, &exists)) != 0)
 		return r;
+	if (exists) {
+		*whyp = "an object with that id";
+		return NKHSM_ERR_EXISTS;
+	}
 	if ((r = object_exists(tok, h, CKA_LABEL, label, strlen(label),
 	    &exists)) != 0)
 		return r;
-	if (exists)
+	if (exists) {
+		*whyp = "an object with that label";
 		return NKHSM_ERR_EXISTS;
-	if (id == NULL) {
-		if ((r = free_id(tok, h, &autoid)) != 0)
-			return r;
-		id = &autoid;
-		idlen = 1;
-	} else {
-		if ((r = object_exists(tok, h, CKA_ID, id, idlen, &exists)) != 0)
-			return r;
-		if (exists)
-			return NKHSM_ERR_EXISTS;
 	}
+	return 0;
+}
+
+static int
+generate_pair(nkhsm_token_t *tok, CK_SESSION_HANDLE h, nkhsm_curve_t curve,
+    const char *label, const uint8_t *id, size_t idlen,
+    CK_OBJECT_HANDLE *pubp, CK_OBJECT_HANDLE *privp)
+{
+	CK_MECHANISM mech = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_BBOOL t = CK_TRUE, f = CK_FALSE;
+	const uint8_t *params;
+	size_t plen;
+	CK_RV rv;
+	int r;
+
+	if ((r = nk_ec_params_der(curve, &params, &plen)) != 0)
+		return r;
 	{
 		CK_ATTRIBUTE pubt[] = {
 			{ CKA_TOKEN, &t, sizeof(t) },
@@ -1177,15 +1165,144 @@ nkhsm_keygen(nkhsm_token_t *tok, nkhsm_curve_t curve, const char *label,
 
 		rv = P11(tok->ctx, C_GenerateKeyPair, h, &mech,
 		    pubt, sizeof(pubt) / sizeof(pubt[0]),
-		    privt, sizeof(privt) / sizeof(privt[0]), &pubh, &privh);
+		    privt, sizeof(privt) / sizeof(privt[0]), pubp, privp);
 	}
-	if (rv != CKR_OK)
-		return map_ckr(rv);
-	if ((r = key_from_object(tok, h, pubh, CKO_PUBLIC_KEY, keyp)) != 0)
+	return map_ckr(rv);
+}
+
+/* What is wrong with the pair the token made (NULL: nothing), and *rp. */
+static const char *
+keygen_mismatch(const nkhsm_key_t *key, nkhsm_curve_t curve,
+    const char *label, const uint8_t *id, size_t idlen, int *rp)
+{
+	*rp = NKHSM_ERR_MODULE;
+	if (key->curve != curve)
+		return "its public key is on another curve";
+	if (strcmp(key->label, label) != 0)
+		return "the token stored another label";
+	if (key->idlen != idlen || memcmp(key->id, id, idlen) != 0)
+		return "the token stored another id";
+	if ((*rp = nkhsm_point_check(&key->point)) == NKHSM_ERR_FORMAT)
+		return "its public key is not a point on the curve";
+	if (*rp != 0)
+		return "its public key could not be checked";
+	return NULL;
+}
+
+/*
+ * Read the new pair's public key object back (one call) and check it. On
+ * failure, info->id becomes the id the token reports, if it reported one:
+ * that is what names the objects left behind.
+ */
+static int
+keygen_readback(nkhsm_token_t *tok, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE pub,
+    nkhsm_curve_t curve, const char *label, nkhsm_keygen_info_t *info,
+    nkhsm_key_t **keyp)
+{
+	nkhsm_key_t *key = NULL;
+	int r;
+
+	*keyp = NULL;
+	if ((r = key_from_object(tok, h, pub, CKO_PUBLIC_KEY, &key)) != 0) {
+		if (r == NKHSM_ERR_FORMAT || r == NKHSM_ERR_UNSUPPORTED) {
+			info->why = "its public key object is malformed";
+			r = NKHSM_ERR_FORMAT;
+		} else
+			info->why = "its public key could not be read back";
 		return r;
-	(*keyp)->priv = privh;
-	(*keyp)->have_priv = 1;
+	}
+	if ((info->why = keygen_mismatch(key, curve, label, info->id,
+	    info->idlen, &r)) != NULL) {
+		if (key->idlen > 0) {
+			memcpy(info->id, key->id, key->idlen);
+			info->idlen = key->idlen;
+		}
+		nkhsm_key_free(&key);
+		return r;
+	}
+	*keyp = key;
 	return 0;
+}
+
+/* Destroy what keygen made, the private key first; what is left, as NKHSM_LEFT_*. */
+static unsigned int
+destroy_pair(nkhsm_token_t *tok, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE priv,
+    CK_OBJECT_HANDLE pub)
+{
+	unsigned int left = 0;
+
+	if (P11(tok->ctx, C_DestroyObject, h, priv) != CKR_OK)
+		left |= NKHSM_LEFT_PRIVATE;
+	if (P11(tok->ctx, C_DestroyObject, h, pub) != CKR_OK)
+		left |= NKHSM_LEFT_PUBLIC;
+	return left;
+}
+
+int
+nkhsm_keygen(nkhsm_token_t *tok, nkhsm_curve_t curve, const char *label,
+    const uint8_t *id, size_t idlen, nkhsm_key_t **keyp,
+    nkhsm_keygen_info_t *info)
+{
+	CK_OBJECT_HANDLE pubh, privh;
+	CK_SESSION_HANDLE h;
+	nkhsm_keygen_info_t local;
+	uint8_t rid[NKHSM_KEYGEN_ID_LEN];
+	nkhsm_key_t *key = NULL;
+	int r;
+
+	*keyp = NULL;
+	if (info == NULL)
+		info = &local;
+	memset(info, 0, sizeof(*info));
+	if (tok == NULL || label == NULL || *label == '\0' ||
+	    strlen(label) >= LABEL_MAX || idlen > NKHSM_ID_MAX ||
+	    (id == NULL) != (idlen == 0))
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if ((r = session(tok, 1, &h)) != 0)
+		return r;
+	if (id == NULL) {
+		if ((r = random_free_id(tok, h, rid, sizeof(rid),
+		    &info->why)) != 0)
+			return r;
+		id = rid;
+		idlen = sizeof(rid);
+	}
+	if ((r = keygen_names_free(tok, h, label, id, idlen, &info->why)) != 0)
+		return r;
+	memcpy(info->id, id, idlen);
+	info->idlen = idlen;
+	if ((r = generate_pair(tok, h, curve, label, id, idlen, &pubh,
+	    &privh)) != 0)
+		return r;
+	info->made = 1;
+	if ((r = keygen_readback(tok, h, pubh, curve, label, info,
+	    &key)) != 0) {
+		info->left = destroy_pair(tok, h, privh, pubh);
+		return r;
+	}
+	key->priv = privh;
+	key->have_priv = 1;
+	key->pubobj = pubh;
+	key->have_pubobj = 1;
+	*keyp = key;
+	return 0;
+}
+
+int
+nkhsm_keygen_undo(nkhsm_key_t *key, nkhsm_keygen_info_t *info)
+{
+	CK_SESSION_HANDLE h = CK_INVALID_HANDLE;
+	int r;
+
+	if (key == NULL || info == NULL || !key->have_priv ||
+	    !key->have_pubobj)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	info->left = NKHSM_LEFT_PRIVATE | NKHSM_LEFT_PUBLIC;
+	if ((r = session(key->tok, 1, &h)) != 0)
+		return r;
+	info->left = destroy_pair(key->tok, h, key->priv, key->pubobj);
+	key->have_priv = key->have_pubobj = 0;
+	return info->left == 0 ? 0 : NKHSM_ERR_MODULE;
 }
 
 int

@@ -338,7 +338,7 @@ cmd_init(struct ca *ca, int argc, char **argv)
 		if ((ret = cli_env_key(&ca->e, &ca->key)) != 0)
 			goto out;
 	} else if ((r = nkhsm_keygen(ca->e.tok, curve, o->label != NULL ?
-	    o->label : "nkhsm-sshca", NULL, 0, &ca->key)) != 0) {
+	    o->label : "nkhsm-sshca", NULL, 0, &ca->key, NULL)) != 0) {
 		cli_errx("cannot generate the CA key: %s%s", nkhsm_strerror(r),
 		    r == NKHSM_ERR_EXISTS ? " (use --key URI for an existing key, "
 		    "or --label)" : "");

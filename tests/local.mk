@@ -17,6 +17,7 @@ include tests/mutants/local.mk
 INTEGRATION_TESTS = \
 	tests/integration/tool-formats.sh \
 	tests/integration/tool-errors.sh \
+	tests/integration/tool-keygen.sh \
 	tests/integration/demo.sh \
 	tests/integration/pam-auth.sh \
 	tests/integration/pam-session.sh \

@@ -68,8 +68,9 @@ rc=0
 vgtests="tests/integration/pam-auth.sh tests/integration/pam-session.sh \
 tests/integration/pam-ca.sh tests/integration/sshca-sign.sh \
 tests/integration/sshca-x509.sh tests/integration/sshca-sshd.sh \
-tests/integration/tool-formats.sh tests/integration/pam-replay.sh \
-tests/integration/pam-bind.sh tests/integration/sshca-replay.sh"
+tests/integration/tool-formats.sh tests/integration/tool-keygen.sh \
+tests/integration/pam-replay.sh tests/integration/pam-bind.sh \
+tests/integration/sshca-replay.sh"
 (cd build && NKHSM_VALGRIND=1 make check TESTS="$vgtests" >valgrind.out 2>&1) || rc=1
 [ $rc -eq 0 ] || show_failures build
 end "valgrind" $rc

@@ -27,6 +27,7 @@
 #define EX_EXISTS	9	/* an object with that label or id exists */
 #define EX_CANCEL	10	/* PIN entry cancelled or PIN not available */
 #define EX_FINALTRY	11	/* refused to spend the final PIN try */
+#define EX_LEFTOVER	12	/* keygen failed and left objects behind */
 
 /* The program name in messages; each front end sets it. */
 extern const char *cli_progname;

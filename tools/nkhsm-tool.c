@@ -264,52 +264,151 @@ cmd_status(struct opts *o, int argc, char **argv)
 	return ret;
 }
 
+/* --id: an even number of hex digits, optionally after "0x". */
+static int
+parse_id(const char *h, uint8_t *id, size_t max, size_t *idlenp)
+{
+	size_t i, n;
+	unsigned int v;
+
+	*idlenp = 0;
+	if (strncmp(h, "0x", 2) == 0)
+		h += 2;
+	for (i = 0; h[i] != '\0'; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') ||
+		    (h[i] >= 'a' && h[i] <= 'f') ||
+		    (h[i] >= 'A' && h[i] <= 'F')))
+			break;
+	if (i == 0 || h[i] != '\0' || i % 2 != 0 || i / 2 > max) {
+		cli_errx("--id must be an even number of hex digits "
+		    "(at most %zu bytes)", max);
+		return EX_USAGE;
+	}
+	for (n = 0; n < i / 2; n++) {
+		if (sscanf(h + 2 * n, "%2x", &v) != 1)
+			return EX_USAGE;
+		id[n] = (uint8_t)v;
+	}
+	*idlenp = n;
+	return 0;
+}
+
+/*
+ * The label ends up in URIs, OpenSSH comments and logs: refused before
+ * anything is made if it cannot be shown as it is.
+ */
+static int
+check_label(const char *label)
+{
+	const unsigned char *p;
+
+	if (label == NULL || *label == '\0') {
+		cli_errx("keygen needs --label");
+		return EX_USAGE;
+	}
+	if (strlen(label) > NKHSM_LABEL_MAX) {
+		cli_errx("--label is longer than %d bytes", NKHSM_LABEL_MAX);
+		return EX_USAGE;
+	}
+	for (p = (const unsigned char *)label; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			cli_errx("--label must not contain control characters "
+			    "(it becomes part of URIs and OpenSSH key lines)");
+			return EX_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* Print the URIs of what a failed keygen left on the token. */
+static void
+print_left(const nkhsm_token_t *t, const nkhsm_keygen_info_t *info)
+{
+	static const struct {
+		unsigned int	 bit;
+		nkhsm_objtype_t	 type;
+	} objs[] = {
+		{ NKHSM_LEFT_PRIVATE, NKHSM_OBJ_PRIVATE },
+		{ NKHSM_LEFT_PUBLIC, NKHSM_OBJ_PUBLIC },
+	};
+	char *uri;
+	size_t i;
+
+	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		if ((info->left & objs[i].bit) == 0)
+			continue;
+		if (nkhsm_uri_format(nkhsm_token_label(t), nkhsm_token_serial(t),
+		    NULL, info->idlen > 0 ? info->id : NULL, info->idlen,
+		    objs[i].type, &uri) == 0) {
+			fprintf(stderr, "%s:   %s\n", cli_progname, uri);
+			free(uri);
+			continue;
+		}
+		fprintf(stderr, "%s:   the %s key with id ", cli_progname,
+		    objs[i].type == NKHSM_OBJ_PRIVATE ? "private" : "public");
+		cli_print_hex(stderr, info->id, info->idlen);
+		fputc('\n', stderr);
+	}
+}
+
+/* Say what went wrong, and what the token holds now; the exit status. */
+static int
+keygen_failed(const nkhsm_token_t *t, nkhsm_curve_t curve, int r,
+    const nkhsm_keygen_info_t *info)
+{
+	const char *what = info->why != NULL ? info->why : nkhsm_strerror(r);
+	char lb[80];
+
+	cli_safe(nkhsm_token_label(t), lb, sizeof(lb));
+	if (!info->made) {
+		if (r == NKHSM_ERR_EXISTS)
+			cli_errx("token '%s' already has %s; nothing was "
+			    "generated", lb, what);
+		else if (r == NKHSM_ERR_UNSUPPORTED)
+			cli_errx("token '%s' cannot generate %s keys", lb,
+			    nkhsm_curve_name(curve));
+		else
+			cli_errx("key generation failed: %s", what);
+		return cli_exit_for(r);
+	}
+	if (info->left == 0) {
+		cli_errx("token '%s' generated the key pair, but %s (%s); the "
+		    "pair was destroyed, nothing is left", lb, what,
+		    nkhsm_strerror(r));
+		return cli_exit_for(r);
+	}
+	cli_errx("token '%s' generated the key pair, but %s (%s), and "
+	    "destroying it failed too; delete what is left:", lb, what,
+	    nkhsm_strerror(r));
+	print_left(t, info);
+	return EX_LEFTOVER;
+}
+
 static int
 cmd_keygen(struct opts *o, int argc, char **argv)
 {
 	nkhsm_curve_t curve = NKHSM_CURVE_P256;
+	nkhsm_keygen_info_t info;
 	nkhsm_key_t *key = NULL;
 	uint8_t id[NKHSM_ID_MAX];
-	size_t idlen = 0, i;
+	size_t idlen = 0;
 	char *line = NULL, *uri = NULL, *fp = NULL;
 	struct cli_env e;
 	char lb[80];
 	int r, ret;
 
 	memset(&e, 0, sizeof(e));
-	if (o->label == NULL || *o->label == '\0') {
-		cli_errx("keygen needs --label");
-		return EX_USAGE;
-	}
+	if ((ret = check_label(o->label)) != 0)
+		return ret;
 	if (o->curve != NULL && (nkhsm_curve_from_name(o->curve, &curve) != 0 ||
 	    (strcmp(o->curve, "p256") != 0 && strcmp(o->curve, "p384") != 0 &&
 	    strcmp(o->curve, "p521") != 0))) {
 		cli_errx("unknown curve '%s' (use p256, p384 or p521)", o->curve);
 		return EX_USAGE;
 	}
-	if (o->id != NULL) {
-		const char *h = o->id;
-
-		if (strncmp(h, "0x", 2) == 0)
-			h += 2;
-		for (i = 0; h[i] != '\0'; i++)
-			if (!((h[i] >= '0' && h[i] <= '9') ||
-			    (h[i] >= 'a' && h[i] <= 'f') ||
-			    (h[i] >= 'A' && h[i] <= 'F')))
-				break;
-		if (i == 0 || h[i] != '\0' || i % 2 != 0 || i / 2 > sizeof(id)) {
-			cli_errx("--id must be an even number of hex digits "
-			    "(at most %zu bytes)", sizeof(id));
-			return EX_USAGE;
-		}
-		for (idlen = 0; idlen < i / 2; idlen++) {
-			unsigned int v;
-
-			if (sscanf(h + 2 * idlen, "%2x", &v) != 1)
-				return EX_USAGE;
-			id[idlen] = (uint8_t)v;
-		}
-	}
+	if (o->id != NULL && (ret = parse_id(o->id, id, sizeof(id),
+	    &idlen)) != 0)
+		return ret;
 	if ((ret = cli_env_open(&e, &o->c, NULL)) != 0 || (ret = cli_env_token(&e)) != 0 ||
 	    (ret = cli_env_login(&e, &o->c)) != 0)
 		goto out;
@@ -318,25 +417,18 @@ cmd_keygen(struct opts *o, int argc, char **argv)
 		    nkhsm_curve_name(curve), cli_safe(nkhsm_token_label(e.tok), lb,
 		    sizeof(lb)));
 	if ((r = nkhsm_keygen(e.tok, curve, o->label, idlen ? id : NULL, idlen,
-	    &key)) != 0) {
-		if (r == NKHSM_ERR_EXISTS)
-			cli_errx("token '%s' already has an object with label '%s'%s",
-			    cli_safe(nkhsm_token_label(e.tok), lb, sizeof(lb)), o->label,
-			    idlen ? " or with that id" : "");
-		else if (r == NKHSM_ERR_UNSUPPORTED)
-			cli_errx("the token cannot generate %s keys",
-			    nkhsm_curve_name(curve));
-		else
-			cli_errx("key generation failed: %s", nkhsm_strerror(r));
-		ret = cli_exit_for(r);
+	    &key, &info)) != 0) {
+		ret = keygen_failed(e.tok, curve, r, &info);
 		goto out;
 	}
-	ret = EX_FAIL;
-	if (nkhsm_key_pubkey(key) == NULL ||
-	    key_uri(e.tok, key, &uri) != 0 ||
-	    nkhsm_pubkey_to_ssh(nkhsm_key_pubkey(key), o->label, &line) != 0 ||
-	    nkhsm_pubkey_fingerprint(nkhsm_key_pubkey(key), &fp) != 0) {
-		cli_errx("the key was generated but its public key cannot be read");
+	if ((r = key_uri(e.tok, key, &uri)) != 0 ||
+	    (r = nkhsm_pubkey_to_ssh(nkhsm_key_pubkey(key), o->label,
+	    &line)) != 0 ||
+	    (r = nkhsm_pubkey_fingerprint(nkhsm_key_pubkey(key), &fp)) != 0) {
+		/* Nothing printed, so nothing may stay on the token. */
+		(void)nkhsm_keygen_undo(key, &info);
+		info.why = "its public key cannot be encoded";
+		ret = keygen_failed(e.tok, curve, r, &info);
 		goto out;
 	}
 	printf("generated %s key\n  uri:         %s\n  fingerprint: %s\n"

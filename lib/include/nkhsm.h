@@ -109,6 +109,7 @@ typedef enum {
 
 #define NKHSM_URI_MAX		4096
 #define NKHSM_ID_MAX		255
+#define NKHSM_LABEL_MAX		255	/* bytes of a key's CKA_LABEL */
 
 /* On NKHSM_ERR_URI, *errp (if not NULL) points at a static reason. */
 int nkhsm_uri_parse(const char *s, nkhsm_uri_t **urip, const char **errp);
@@ -233,9 +234,34 @@ EVP_PKEY *nkhsm_key_pubkey(nkhsm_key_t *key);
 const nkhsm_point_t *nkhsm_key_point(const nkhsm_key_t *key);
 nkhsm_token_t *nkhsm_key_token(const nkhsm_key_t *key);
 
-/* Generate an EC key pair on the token (a read-write session is opened). */
+/*
+ * Generate an EC key pair on the token (a read-write session is opened).
+ * Without an id, a random NKHSM_KEYGEN_ID_LEN-byte id is drawn and checked
+ * with one search, so the cost does not grow with the token's contents.
+ * An existing object with the label or id is NKHSM_ERR_EXISTS. Once the
+ * pair exists, its public key is read back and must be a point on the
+ * curve with the label and id asked for; if anything fails from there on,
+ * the pair is destroyed before the error is returned. info (may be NULL)
+ * says what happened, on success and on failure.
+ */
+#define NKHSM_KEYGEN_ID_LEN	8
+#define NKHSM_LEFT_PRIVATE	0x01	/* info->left: objects not destroyed */
+#define NKHSM_LEFT_PUBLIC	0x02
+typedef struct nkhsm_keygen_info {
+	int		 made;		/* the token generated the pair */
+	unsigned int	 left;		/* NKHSM_LEFT_*; nonzero only if made */
+	const char	*why;		/* static: what was wrong, or NULL */
+	uint8_t		 id[NKHSM_ID_MAX];	/* the pair's id, as the token */
+	size_t		 idlen;			/* reports it if it was read */
+} nkhsm_keygen_info_t;
 int nkhsm_keygen(nkhsm_token_t *tok, nkhsm_curve_t curve, const char *label,
-    const uint8_t *id, size_t idlen, nkhsm_key_t **keyp);
+    const uint8_t *id, size_t idlen, nkhsm_key_t **keyp,
+    nkhsm_keygen_info_t *info);
+/*
+ * Destroy the pair a successful nkhsm_keygen made, for a caller that cannot
+ * finish its own work with it; info->left says what could not be destroyed.
+ */
+int nkhsm_keygen_undo(nkhsm_key_t *key, nkhsm_keygen_info_t *info);
 
 /* Signatures. The message is hashed on the host with the curve's hash. */
 typedef enum {

@@ -181,3 +181,10 @@ sc() {
 	vg_check "nkhsm-sshca $*"
 	return $_rc
 }
+
+# token_objects LABEL: how many objects token LABEL holds, private ones
+# included (pkcs11-tool, a peer, logs in as the user).
+token_objects() {
+	pkcs11-tool --module "$SOFTHSM_MODULE" --token-label "$1" --login \
+	    --pin "$USER_PIN" --list-objects 2>/dev/null | grep -ci '^[a-z].* object'
+}

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # sweep-tool.sh - a fault at every PKCS#11 call of nkhsm-tool keygen and
 # selfsign: a clear message and a documented exit code, never a hang or a
-# crash, and no half-written output file.
+# crash, no half-written output file, and no key pair left on the token by
+# a keygen that failed (counted with pkcs11-tool before and after).
 . "${top_srcdir:-.}/tests/integration/common.sh"
 [ -f "$FAULT_MODULE" ] || { echo "fault module not built"; exit 99; }
 export NKFAULT_MODULE="$SOFTHSM_MODULE"
@@ -10,26 +11,40 @@ nf() { "$TOOL" --config "$T/nkhsm.conf" --module "$FAULT_MODULE" "$@"; }
 
 init_token sw
 nk keygen --label base --id 01 --pin-source env:NK_TEST_PIN >/dev/null
-NKFAULT_LOG="$T/kg.log" nf keygen --label probe --id 7f --pin-source env:NK_TEST_PIN >/dev/null
+NKFAULT_LOG="$T/kg.log" nf keygen --label probe --pin-source env:NK_TEST_PIN >/dev/null
 NKFAULT_LOG="$T/ss.log" nf selfsign --subject CN=x --days 1 --pin-source env:NK_TEST_PIN \
     'pkcs11:object=base' -o "$T/probe.crt" 2>/dev/null
 kg=$(grep -c ' C_' "$T/kg.log"); ss=$(grep -c ' C_' "$T/ss.log")
 [ "$kg" -gt 5 ] && [ "$ss" -gt 5 ] && pass "keygen makes $kg calls, selfsign $ss" || fail "call counts $kg $ss"
 
 for rv in CKR_DEVICE_REMOVED ${NKHSM_SWEEP_MORE:-}; do
-	bad=0 i=1
+	bad=0 orphans=0 i=1
+	objs=$(token_objects sw)
 	while [ $i -le "$kg" ]; do
 		timeout 30 env NKFAULT_FAIL_AT=$i NKFAULT_RV=$rv "$TOOL" --config "$T/nkhsm.conf" \
 		    --module "$FAULT_MODULE" keygen --label "k$i$rv" --pin-source env:NK_TEST_PIN \
 		    >/dev/null 2>"$T/err"
 		rc=$?
+		# 12 is documented, but one fault alone must never leave objects.
 		if [ $rc -ge 12 ] || { [ $rc -ne 0 ] && ! grep -q '^nkhsm-tool: ' "$T/err"; }; then
 			bad=$((bad + 1)); echo "  keygen, $rv at $i: exit $rc"; sed 's/^/    /' "$T/err"
+		fi
+		# A success adds the pair; anything else adds nothing.
+		want=$objs
+		[ $rc -eq 0 ] && want=$((objs + 2))
+		objs=$(token_objects sw)
+		if [ "$objs" -ne "$want" ]; then
+			orphans=$((orphans + 1))
+			echo "  keygen, $rv at $i: exit $rc, $objs objects on the token, $want expected"
+			sed 's/^/    /' "$T/err"
+			objs=$want
 		fi
 		i=$((i + 1))
 	done
 	[ $bad -eq 0 ] && pass "keygen, $rv at each of $kg calls: documented exit codes and messages" ||
 	    fail "keygen, $rv: $bad bad outcomes"
+	[ $orphans -eq 0 ] && pass "keygen, $rv at each of $kg calls: no object left behind" ||
+	    fail "keygen, $rv: $orphans runs left objects behind"
 	bad=0 i=1
 	while [ $i -le "$ss" ]; do
 		rm -f "$T/c.crt"
