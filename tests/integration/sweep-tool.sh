@@ -29,15 +29,21 @@ for rv in CKR_DEVICE_REMOVED ${NKHSM_SWEEP_MORE:-}; do
 		if [ $rc -ge 12 ] || { [ $rc -ne 0 ] && ! grep -q '^nkhsm-tool: ' "$T/err"; }; then
 			bad=$((bad + 1)); echo "  keygen, $rv at $i: exit $rc"; sed 's/^/    /' "$T/err"
 		fi
-		# A success adds the pair; anything else adds nothing.
-		want=$objs
-		[ $rc -eq 0 ] && want=$((objs + 2))
-		objs=$(token_objects sw)
-		if [ "$objs" -ne "$want" ]; then
+		# A success made the pair: delete it, so that every run finds the
+		# token as the probe did and the faults hit the same calls.
+		if [ $rc -eq 0 ]; then
+			for type in privkey pubkey; do
+				pkcs11-tool --module "$SOFTHSM_MODULE" --token-label sw --login \
+				    --pin "$USER_PIN" --delete-object --type $type \
+				    --label "k$i$rv" >/dev/null 2>&1
+			done
+		fi
+		now=$(token_objects sw)
+		if [ "$now" -ne "$objs" ]; then
 			orphans=$((orphans + 1))
-			echo "  keygen, $rv at $i: exit $rc, $objs objects on the token, $want expected"
+			echo "  keygen, $rv at $i: exit $rc, $now objects on the token, $objs expected"
 			sed 's/^/    /' "$T/err"
-			objs=$want
+			objs=$now
 		fi
 		i=$((i + 1))
 	done
