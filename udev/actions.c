@@ -83,15 +83,16 @@ users_join(const struct users *u, char *out, size_t outlen)
 	}
 }
 
-/* The configured owners of a token, by its (USB) serial. */
+/* The configured owners of a token, by its (USB) serial, exactly. */
 static void
-static_owners(const struct hp_conf *c, const char *serial, struct users *u)
+static_owners(const struct hp_conf *c, const struct hp_event *ev,
+    struct users *u)
 {
 	size_t i;
 
 	for (i = 0; i < c->n_owners; i++)
-		if (hp_serial_related(HP_MATCH_PREFIX, c->owners[i].serial,
-		    serial))
+		if (hp_serial_same(c->owners[i].serial, ev->serial,
+		    ev->serial_altered))
 			users_add(u, c->owners[i].user);
 }
 
@@ -228,8 +229,7 @@ hp_do_remove(struct hp_ctx *ctx, const struct hp_event *ev,
 		nbound++;
 		users_add(&owners, recs[i].user);
 	}
-	if (ev->serial[0] != '\0')
-		static_owners(c, ev->serial, &owners);
+	static_owners(c, ev, &owners);
 	if ((what & HP_DO_LOCK) == 0)
 		goto actions;
 	hp_log(LOG_INFO, "remove %s serial '%s': %zu of %zu session records "
@@ -395,8 +395,8 @@ hp_do_insert(struct hp_ctx *ctx, const struct hp_event *ev)
 
 	memset(&owners, 0, sizeof(owners));
 	hp_esc(ev->serial, e1, sizeof(e1));
-	if (ev->serial[0] != '\0') {
-		static_owners(c, ev->serial, &owners);
+	if (ev->serial[0] != '\0' && !ev->serial_altered) {
+		static_owners(c, ev, &owners);
 		/* Users who logged in with this token before. */
 		if (c->n_user > 0 || c->n_insert > 0) {
 			if (hp_records_load(c->rundir, 1, &recs, &nrec, err,
@@ -404,8 +404,8 @@ hp_do_insert(struct hp_ctx *ctx, const struct hp_event *ev)
 				hp_log(LOG_WARNING, "add %s: %s", ev->syspath,
 				    err);
 			for (i = 0; i < nrec; i++)
-				if (hp_serial_related(HP_MATCH_PREFIX,
-				    recs[i].serial, ev->serial))
+				if (hp_serial_same(recs[i].serial, ev->serial,
+				    ev->serial_altered))
 					users_add(&owners, recs[i].user);
 		}
 	}

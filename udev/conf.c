@@ -212,13 +212,15 @@ set_serial_match(struct hp_conf *c, const struct words *ws, char *why,
 	v = ws->w[0];
 	if (strcmp(v, "absent") == 0)
 		c->serial_match = HP_MATCH_ABSENT;
-	else if (strcmp(v, "prefix") == 0)
-		c->serial_match = HP_MATCH_PREFIX;
 	else if (strcmp(v, "exact") == 0)
 		c->serial_match = HP_MATCH_EXACT;
-	else {
-		nk_errf(why, whylen, "serial_match must be absent, prefix "
-		    "or exact");
+	else if (strcmp(v, "prefix") == 0) {
+		nk_errf(why, whylen, "serial_match prefix is no longer "
+		    "accepted: a device that claims a longer or shorter serial "
+		    "would stand for another token (use absent or exact)");
+		return -1;
+	} else {
+		nk_errf(why, whylen, "serial_match must be absent or exact");
 		return -1;
 	}
 	return 0;
@@ -500,8 +502,6 @@ const char *
 hp_match_name(enum hp_match v)
 {
 	switch (v) {
-	case HP_MATCH_PREFIX:
-		return "prefix";
 	case HP_MATCH_EXACT:
 		return "exact";
 	default:
@@ -611,6 +611,8 @@ parse_line(struct hp_conf *c, const char *name, size_t lineno,
 		c->run_as_line = lineno;
 	else if (def->id == K_DBUS_SEND)
 		c->dbus_send_line = lineno;
+	else if (def->id == K_RUNDIR)
+		c->rundir_line = lineno;
 	return 0;
 }
 

@@ -43,7 +43,6 @@
 #define HP_REPLY_MAX		(256 * 1024)	/* dbus-send output */
 #define HP_DEV_MAX		64	/* tokens tracked by --monitor */
 #define HP_RATE_MAX		1000	/* largest rate limit count */
-#define HP_PREFIX_MIN		8	/* shortest serial prefix that binds */
 
 /* Exit codes (documented in nkhsm-hotplug(8)). */
 #define HP_EXIT_OK		0
@@ -107,14 +106,23 @@ const char *hp_esc(const char *s, char *buf, size_t buflen);
 int hp_parse_duration(const char *s, unsigned int max_ms, unsigned int *msp);
 int64_t hp_now_ms(void);
 
-/* Serial matching between a session record and a device. */
+/*
+ * Serial matching between a session record (or an owner line) and a
+ * device: always exact. A device chooses its own serial, so matching by
+ * prefix would let one that claims a longer or shorter serial stand for
+ * another token.
+ */
 enum hp_match {
 	HP_MATCH_ABSENT = 0,	/* lock what no present token matches */
-	HP_MATCH_PREFIX,	/* equal, or one extends the other */
-	HP_MATCH_EXACT,
+	HP_MATCH_EXACT,		/* lock what the removed token's serial names */
 };
-/* 1 when the two serials name the same token under exact/prefix rules. */
-int hp_serial_related(enum hp_match mode, const char *a, const char *b);
+/*
+ * 1 when serial (a record's or an owner line's) names the device: both
+ * known and equal. A device serial that had to be sanitized or cut
+ * (dev_altered) names nothing.
+ */
+int hp_serial_same(const char *serial, const char *dev_serial,
+    int dev_altered);
 
 /* The Nitrokey HSMs that are present (for HP_MATCH_ABSENT). */
 struct hp_present {
@@ -122,6 +130,7 @@ struct hp_present {
 	struct {
 		char	syspath[HP_SYSPATH_MAX + 1];
 		char	serial[HP_SERIAL_MAX + 1];
+		int	serial_altered;
 	} dev[HP_DEV_MAX];
 };
 /*
@@ -171,6 +180,7 @@ struct hp_conf {
 	char			 run_as[HP_USER_MAX + 1];	/* "": root */
 	size_t			 run_as_line;
 	char			 rundir[HP_PATH_MAX];
+	size_t			 rundir_line;	/* 0: the default */
 	char			 dbus_send[HP_PATH_MAX];
 	size_t			 dbus_send_line;
 	struct hp_exec		 insert_exec[HP_EXEC_MAX];
@@ -206,6 +216,13 @@ const char *hp_match_name(enum hp_match v);
  * (sticky directories such as /tmp excepted) and whose file is root's,
  * regular and not group/world-writable. want_exec: also executable. */
 int hp_check_path(const char *path, int want_exec, char *err, size_t errlen);
+/*
+ * The run directory (session records, hotplug state): a directory, not a
+ * link, root's and not writable by group or others, below directories
+ * that hp_check_path accepts. 0: safe; 1: it does not exist; else an
+ * error code, the reason in err.
+ */
+int hp_rundir_check(const char *dir, char *err, size_t errlen);
 
 /* pam_nkhsm's session records. */
 struct hp_record {

@@ -39,7 +39,8 @@ HOTPLUG_TESTS = \
 	tests/integration/hotplug-rule.sh \
 	tests/integration/hotplug-monitor.sh \
 	tests/integration/hotplug-lock.sh \
-	tests/integration/hotplug-storm.sh
+	tests/integration/hotplug-storm.sh \
+	tests/integration/hotplug-serial.sh
 TESTS += $(HOTPLUG_TESTS)
 EXTRA_DIST += $(HOTPLUG_TESTS) tests/integration/hotplug-common.sh \
 	tests/hotplug/testbed.py tests/hotplug/rulecheck.py \

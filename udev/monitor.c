@@ -121,6 +121,8 @@ hp_enumerate(struct hp_present *present, const char *skip)
 			    sizeof(ev.syspath));
 			memcpy(present->dev[present->n].serial, ev.serial,
 			    sizeof(ev.serial));
+			present->dev[present->n].serial_altered =
+			    ev.serial_altered;
 			present->n++;
 		}
 		udev_device_unref(d);
@@ -172,6 +174,7 @@ present_set(const struct mon *m, struct hp_present *p, const char *skip)
 		    sizeof(p->dev[0].syspath));
 		memcpy(p->dev[p->n].serial, m->dev[i].ev.serial,
 		    sizeof(p->dev[0].serial));
+		p->dev[p->n].serial_altered = m->dev[i].ev.serial_altered;
 		p->n++;
 	}
 }
@@ -412,8 +415,10 @@ handle_event(struct mon *m, struct udev_device *ud, int64_t now)
 	d->present = 0;
 	d->removed = 1;
 	/* Keep the serial seen at add if the removal does not carry one. */
-	if (ev.serial[0] == '\0')
+	if (ev.serial[0] == '\0') {
 		memcpy(ev.serial, d->ev.serial, sizeof(ev.serial));
+		ev.serial_altered = d->ev.serial_altered;
+	}
 	d->ev = ev;
 	d->want_lock = 1;
 }
@@ -453,6 +458,7 @@ resync(struct mon *m, int64_t now)
 		d->removed = 0;
 		d->ev.action = HP_EV_ADD;
 		memcpy(d->ev.serial, p.dev[j].serial, sizeof(d->ev.serial));
+		d->ev.serial_altered = p.dev[j].serial_altered;
 		d->insert_at = now + m->ctx->conf->settle_ms + 1;
 	}
 }

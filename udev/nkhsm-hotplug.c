@@ -67,29 +67,23 @@ sleep_ms(unsigned int ms)
 		;
 }
 
-/* RUNDIR and RUNDIR/hotplug: root's, not writable by others. */
+/* RUNDIR and RUNDIR/hotplug: as hp_rundir_check says, made if missing. */
 static int
 state_dir(const struct hp_conf *c, char *out, size_t outlen)
 {
-	struct stat st;
+	char why[HP_PATH_MAX + 128];
 
-	if (mkdir(c->rundir, 0755) == -1 && errno != EEXIST)
-		goto bad;
-	if (lstat(c->rundir, &st) != 0 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		goto bad;
-	if ((size_t)snprintf(out, outlen, "%s/hotplug", c->rundir) >= outlen)
-		goto bad;
-	if (mkdir(out, 0700) == -1 && errno != EEXIST)
-		goto bad;
-	if (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)))
-		goto bad;
+	why[0] = '\0';
+	if ((size_t)snprintf(out, outlen, "%s/hotplug", c->rundir) >= outlen ||
+	    (mkdir(c->rundir, 0755) == -1 && errno != EEXIST) ||
+	    hp_rundir_check(c->rundir, why, sizeof(why)) != 0 ||
+	    (mkdir(out, 0700) == -1 && errno != EEXIST) ||
+	    hp_rundir_check(out, why, sizeof(why)) != 0) {
+		hp_log(LOG_ERR, "%s: %s; no state kept there", c->rundir,
+		    why[0] != '\0' ? why : strerror(errno));
+		return -1;
+	}
 	return 0;
- bad:
-	hp_log(LOG_ERR, "%s: not a root-owned directory writable only by "
-	    "root; no state kept there", c->rundir);
-	return -1;
 }
 
 /* The state file of a device: its validated syspath with '/' as '='. */
@@ -304,8 +298,9 @@ oneshot(struct hp_ctx *ctx, enum hp_action verb, const char *syspath)
 			    "coalesced", ev.syspath, DEDUP_MS);
 			goto out;
 		}
+		/* A serial that had to be altered names nothing later. */
 		if (!ctx->dry_run && (spath[0] == '\0' ||
-		    state_write(spath, ev.serial) != 0))
+		    state_write(spath, ev.serial_altered ? "" : ev.serial) != 0))
 			hp_log(LOG_WARNING, "add %s: cannot record the serial; "
 			    "its removal will use serial_match absent",
 			    ev.syspath);
@@ -328,6 +323,29 @@ oneshot(struct hp_ctx *ctx, enum hp_action verb, const char *syspath)
  out:
 	free(pl);
 	return failed ? HP_EXIT_FAIL : HP_EXIT_OK;
+}
+
+/*
+ * --check-config: a run directory whose records would not be believed at
+ * run time is an error now, not at the first removal. A missing one is
+ * made when needed.
+ */
+static int
+check_rundir(const struct hp_conf *c)
+{
+	char why[HP_PATH_MAX + 128];
+	int r;
+
+	if ((r = hp_rundir_check(c->rundir, why, sizeof(why))) == 0 || r == 1)
+		return HP_EXIT_OK;
+	if (c->rundir_line != 0)
+		fprintf(stderr, "nkhsm-hotplug: %s:%zu: rundir: %s; session "
+		    "records there would not be trusted\n", c->name,
+		    c->rundir_line, why);
+	else
+		fprintf(stderr, "nkhsm-hotplug: %s: rundir (default): %s; "
+		    "session records there would not be trusted\n", c->name, why);
+	return exit_for(r);
 }
 
 static void
@@ -426,9 +444,10 @@ main(int argc, char **argv)
 		return exit_for(r);
 	}
 	if (check) {
-		print_summary(ctx.conf);
+		if ((rc = check_rundir(ctx.conf)) == HP_EXIT_OK)
+			print_summary(ctx.conf);
 		hp_conf_free(&ctx.conf);
-		return HP_EXIT_OK;
+		return rc;
 	}
 	if (geteuid() != 0 && !dry_run)
 		hp_log(LOG_WARNING, "not running as root: locking and user "

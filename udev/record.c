@@ -174,25 +174,20 @@ hp_records_load(const char *rundir, int quiet, struct hp_record **recsp,
 {
 	struct hp_record *recs = NULL, rec;
 	char buf[HP_RECORD_SIZE_MAX + 1], why[256], e1[96], e2[256];
+	char unsafe[HP_PATH_MAX + 128];
 	struct dirent *de;
-	struct stat st;
 	size_t n = 0, len, nl;
 	DIR *dir = NULL;
 	int dfd = -1, r = NKHSM_ERR_INTERNAL;
 
 	*recsp = NULL;
 	*np = 0;
-	if (lstat(rundir, &st) != 0) {
-		if (errno == ENOENT)
-			return 0;	/* no session was ever recorded */
-		nk_errf(err, errlen, "%s: %s", rundir, strerror(errno));
-		return NKHSM_ERR_IO;
-	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		nk_errf(err, errlen, "%s: not a root-owned directory writable "
-		    "only by root; its session records are not trusted", rundir);
-		return NKHSM_ERR_PERMISSION;
+	if ((r = hp_rundir_check(rundir, unsafe, sizeof(unsafe))) == 1)
+		return 0;	/* no session was ever recorded */
+	if (r != 0) {
+		nk_errf(err, errlen, "%s; its session records are not trusted",
+		    unsafe);
+		return r;
 	}
 	if ((dfd = open(rundir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || (dir = fdopendir(dfd)) == NULL) {

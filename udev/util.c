@@ -192,28 +192,13 @@ hp_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * The token serial in a record (what PKCS#11 reports) and the USB serial of
- * a device need not be equal: OpenSC's SmartCard-HSM driver shortens the
- * device certificate's holder reference. Under "prefix" either may extend
- * the other, over at least HP_PREFIX_MIN characters.
- */
 int
-hp_serial_related(enum hp_match mode, const char *a, const char *b)
+hp_serial_same(const char *serial, const char *dev_serial, int dev_altered)
 {
-	size_t la, lb;
-
-	if (a == NULL || b == NULL || a[0] == '\0' || b[0] == '\0')
+	if (serial == NULL || dev_serial == NULL || serial[0] == '\0' ||
+	    dev_altered)
 		return 0;
-	if (strcmp(a, b) == 0)
-		return 1;
-	if (mode == HP_MATCH_EXACT)
-		return 0;
-	la = strlen(a);
-	lb = strlen(b);
-	if (la < HP_PREFIX_MIN || lb < HP_PREFIX_MIN)
-		return 0;
-	return la < lb ? strncmp(a, b, la) == 0 : strncmp(a, b, lb) == 0;
+	return strcmp(serial, dev_serial) == 0;
 }
 
 int
@@ -222,26 +207,50 @@ hp_record_bound(enum hp_match mode, const char *record_serial,
 {
 	size_t i;
 
-	/* Without the removed token's serial only "absent" can decide. */
-	if (mode != HP_MATCH_ABSENT && ev->serial[0] != '\0')
-		return hp_serial_related(mode, record_serial, ev->serial);
+	/* Without the removed token's own serial only "absent" can decide. */
+	if (mode == HP_MATCH_EXACT && ev->serial[0] != '\0' &&
+	    !ev->serial_altered)
+		return hp_serial_same(record_serial, ev->serial, 0);
 	if (present == NULL)
 		return 1;
 	for (i = 0; i < present->n && i < HP_DEV_MAX; i++) {
 		if (strcmp(present->dev[i].syspath, ev->syspath) == 0)
 			continue;
-		if (hp_serial_related(HP_MATCH_PREFIX, record_serial,
-		    present->dev[i].serial))
+		if (hp_serial_same(record_serial, present->dev[i].serial,
+		    present->dev[i].serial_altered))
 			return 0;
 	}
 	return 1;
 }
 
 /*
- * One directory on the way to a file that grants something: root's, and
- * not writable by others unless sticky (then only root can replace the
+ * A directory that grants something: root's, and not writable by others;
+ * with sticky_ok, a sticky one may be (only root can then replace the
  * root-owned entries in it).
  */
+static int
+check_dir_mode(const char *dir, const struct stat *st, int sticky_ok,
+    char *err, size_t errlen)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		nk_errf(err, errlen, "%s: not a directory", dir);
+		return NKHSM_ERR_CONFIG;
+	}
+	if (st->st_uid != 0) {
+		nk_errf(err, errlen, "%s: directory owned by uid %lu, "
+		    "expected root", dir, (unsigned long)st->st_uid);
+		return NKHSM_ERR_PERMISSION;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    (!sticky_ok || (st->st_mode & S_ISVTX) == 0)) {
+		nk_errf(err, errlen, "%s: directory is writable by group or "
+		    "others", dir);
+		return NKHSM_ERR_PERMISSION;
+	}
+	return 0;
+}
+
+/* One directory on the way to a file that grants something. */
 static int
 check_dir(const char *dir, char *err, size_t errlen)
 {
@@ -251,22 +260,7 @@ check_dir(const char *dir, char *err, size_t errlen)
 		nk_errf(err, errlen, "%s: %s", dir, strerror(errno));
 		return NKHSM_ERR_CONFIG;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		nk_errf(err, errlen, "%s: not a directory", dir);
-		return NKHSM_ERR_CONFIG;
-	}
-	if (st.st_uid != 0) {
-		nk_errf(err, errlen, "%s: directory owned by uid %lu, "
-		    "expected root", dir, (unsigned long)st.st_uid);
-		return NKHSM_ERR_PERMISSION;
-	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
-	    (st.st_mode & S_ISVTX) == 0) {
-		nk_errf(err, errlen, "%s: directory is writable by group or "
-		    "others", dir);
-		return NKHSM_ERR_PERMISSION;
-	}
-	return 0;
+	return check_dir_mode(dir, &st, 1, err, errlen);
 }
 
 static int
@@ -327,6 +321,33 @@ hp_check_path(const char *path, int want_exec, char *err, size_t errlen)
  out:
 	close(fd);
 	return r;
+}
+
+int
+hp_rundir_check(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	int r;
+
+	if (dir == NULL || dir[0] != '/') {
+		nk_errf(err, errlen, "%s: not an absolute path",
+		    dir != NULL ? dir : "(null)");
+		return NKHSM_ERR_CONFIG;
+	}
+	if (lstat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return 1;
+		nk_errf(err, errlen, "%s: %s", dir, strerror(errno));
+		return NKHSM_ERR_IO;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		nk_errf(err, errlen, "%s: is a symbolic link (refused)", dir);
+		return NKHSM_ERR_PERMISSION;
+	}
+	/* Records are files in it: a sticky rundir is no better. */
+	if ((r = check_dir_mode(dir, &st, 0, err, errlen)) != 0)
+		return r;
+	return check_dirs(dir, err, errlen);
 }
 
 /* Logging. */

@@ -191,3 +191,24 @@ make_user() {
 	CLEANUP="userdel $HP_USER 2>/dev/null; $CLEANUP"
 	HP_UID=$(id -u "$HP_USER")
 }
+
+# remove_env SERIAL ARGS...: a udev RUN+= style removal event of a Nitrokey
+# HSM with that serial, handled under $T/hotplug.conf.
+remove_env() {
+	serial=$1
+	shift
+	env ACTION=remove SUBSYSTEM=usb DEVTYPE=usb_device PRODUCT=20a0/4230/101 \
+	    DEVPATH=/devices/usb9/9-9 ID_SERIAL_SHORT="$serial" SEQNUM=7 \
+	    "$HOTPLUG" --config "$T/hotplug.conf" --stderr "$@" remove
+}
+
+# check_locked WANT DESCRIPTION: the sessions LockSession was called for.
+check_locked() {
+	got=$(locked_ids)
+	if [ "$got" = "$1" ]; then
+		pass "$2"
+	else
+		fail "$2: locked '$got', wanted '$1'"
+		sed 's/^/  | /' "$T/err" | tail -12
+	fi
+}

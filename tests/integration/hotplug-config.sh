@@ -4,8 +4,9 @@
 # Every error names the file and line (FILE:LINE: reason) and exits non-zero:
 # 3 for an invalid configuration (unknown or repeated key, bad value, a
 # missing or non-executable program), 4 for unsafe ownership or modes of the
-# file, its directories or a program; 2 for usage errors. The shipped
-# example passes --check-config.
+# file, its directories, a program or the run directory (whose records the
+# run time would not trust); 2 for usage errors. serial_match prefix is
+# refused. The shipped example passes --check-config.
 . "${top_srcdir:-.}/tests/integration/hotplug-common.sh"
 install_recorder
 C="$T/hotplug.conf"
@@ -25,7 +26,7 @@ expect_exit 0 "the shipped example passes --check-config" \
     "$HOTPLUG" --check-config --config "$T/example.conf"
 expect_grep "on_remove lock-token, serial_match absent" "$T/out" "the example states the defaults"
 
-write_conf "on_remove = lock-owner" "serial_match = prefix" "escalate = terminate" \
+write_conf "on_remove = lock-owner" "serial_match = exact" "escalate = terminate" \
     "grace = 2s" "settle = 250ms" "lock_interval = 100ms" "timeout = 5s" \
     "rate_limit = 10/30s" "max_children = 2" "run_as = nobody" "rundir = $T/run" \
     "insert_exec = $REC \"two words\" plain" "remove_exec = $REC" \
@@ -51,6 +52,8 @@ bad 3 "$C:1: insert_exec: the program must be an absolute path" "relative progra
     "insert_exec = record.sh"
 bad 3 "$C:1: owner: a serial has at most 64 of" "hostile owner serial" \
     "owner = a;b alice"
+bad 3 "$C:2: serial_match prefix is no longer accepted: a device that claims a longer or shorter serial" \
+    "serial_match prefix" "settle = 1s" "serial_match = prefix"
 bad 3 "$C:1: run_as: no such user 'nkh-no-such-user'" "unknown run_as user" \
     "run_as = nkh-no-such-user"
 bad 3 "$C:2: $T/missing/script: No such file or directory" "a missing script" \
@@ -97,6 +100,35 @@ expect_grep "is a symbolic link (refused)" "$T/err" "a symlinked config: message
 expect_exit 3 "a missing config: exit 3" "$HOTPLUG" --check-config --config "$T/none.conf"
 expect_grep "$T/none.conf: No such file or directory" "$T/err" "a missing config: message"
 expect_exit 3 "a relative config path: exit 3" "$HOTPLUG" --check-config --config hotplug.conf
+
+# The run directory: what the run time would not trust is an error now.
+mkdir -m 755 "$T/rd"
+write_conf "settle = 1s" "rundir = $T/rd"
+expect_exit 0 "a root-owned rundir writable only by root passes" \
+    "$HOTPLUG" --check-config --config "$C"
+write_conf "settle = 1s" "rundir = $T/rd/not-yet"
+expect_exit 0 "a rundir that does not exist yet passes" "$HOTPLUG" --check-config --config "$C"
+chmod 777 "$T/rd"
+bad 4 "$C:2: rundir: $T/rd: directory is writable by group or others; session records there would not be trusted" \
+    "a world-writable rundir" "settle = 1s" "rundir = $T/rd"
+chmod 1777 "$T/rd"
+bad 4 "$C:1: rundir: $T/rd: directory is writable by group or others" \
+    "a sticky world-writable rundir" "rundir = $T/rd"
+chmod 775 "$T/rd"
+bad 4 "$C:1: rundir: $T/rd: directory is writable by group or others" \
+    "a group-writable rundir" "rundir = $T/rd"
+chmod 755 "$T/rd"
+chown nobody "$T/rd"
+bad 4 "$C:1: rundir: $T/rd: directory owned by uid" "a rundir not owned by root" "rundir = $T/rd"
+chown root "$T/rd"
+ln -s "$T/rd" "$T/rdlink"
+bad 4 "$C:1: rundir: $T/rdlink: is a symbolic link (refused)" "a rundir that is a symlink" \
+    "rundir = $T/rdlink"
+mkdir -m 755 "$T/open/run"
+bad 4 "$C:1: rundir: $T/open: directory is writable by group or others" \
+    "a rundir below a world-writable directory" "rundir = $T/open/run"
+: > "$T/rdfile"
+bad 3 "$C:1: rundir: $T/rdfile: not a directory" "a rundir that is a file" "rundir = $T/rdfile"
 
 # The command line.
 write_conf "settle = 1s"

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_hotplug.c - nkhsm-hotplug's pure parts: sanitizing and checking
- * device strings, which events count, the environment parser, serial
- * matching between session records and devices, the config parser's
+ * device strings, which events count, the environment parser, exact serial
+ * matching between session records and devices, the run directory's
+ * checks, the config parser's
  * words and limits, session records, dbus-send replies and the rate limit.
  */
 #include "config.h"
@@ -188,17 +189,16 @@ test_serials(void **state)
 	struct hp_present present;
 	struct hp_event ev;
 
-	assert_true(hp_serial_related(HP_MATCH_EXACT, "DENK0100001",
-	    "DENK0100001"));
-	assert_false(hp_serial_related(HP_MATCH_EXACT, "DENK0100001",
-	    "DENK010000100000"));
-	assert_true(hp_serial_related(HP_MATCH_PREFIX, "DENK0100001",
-	    "DENK010000100000"));
-	assert_true(hp_serial_related(HP_MATCH_PREFIX, "DENK010000100000",
-	    "DENK0100001"));
-	assert_false(hp_serial_related(HP_MATCH_PREFIX, "DENK01",
-	    "DENK0100001"));	/* too short to bind */
-	assert_false(hp_serial_related(HP_MATCH_PREFIX, "", ""));
+	assert_true(hp_serial_same("DENK0100001", "DENK0100001", 0));
+	/* Exact only: a serial that extends or shortens another is not it. */
+	assert_false(hp_serial_same("DENK0100001", "DENK010000100000", 0));
+	assert_false(hp_serial_same("DENK010000100000", "DENK0100001", 0));
+	assert_false(hp_serial_same("DENK0100001", "DENK010000", 0));
+	assert_false(hp_serial_same("DENK0100001", "denk0100001", 0));
+	assert_false(hp_serial_same("", "", 0));
+	assert_false(hp_serial_same("DENK0100001", "", 0));
+	/* A device serial that had to be sanitized or cut names nothing. */
+	assert_false(hp_serial_same("DENK0100001", "DENK0100001", 1));
 
 	memset(&ev, 0, sizeof(ev));
 	memset(&present, 0, sizeof(present));
@@ -211,7 +211,7 @@ test_serials(void **state)
 	snprintf(present.dev[0].syspath, sizeof(present.dev[0].syspath),
 	    "/sys/devices/usb1/1-2");
 	snprintf(present.dev[0].serial, sizeof(present.dev[0].serial),
-	    "DENK020000200000");
+	    "DENK0200002");
 	/* The removed device itself never counts as present. */
 	snprintf(present.dev[1].syspath, sizeof(present.dev[1].syspath),
 	    "/sys/devices/usb1/1-1");
@@ -221,7 +221,19 @@ test_serials(void **state)
 	    &present));
 	assert_false(hp_record_bound(HP_MATCH_ABSENT, "DENK0200002", &ev,
 	    &present));
-	/* exact/prefix with an unknown serial fall back to absent. */
+	/* A present token whose serial extends the record's shields nothing. */
+	snprintf(present.dev[0].serial, sizeof(present.dev[0].serial),
+	    "DENK020000200000");
+	assert_true(hp_record_bound(HP_MATCH_ABSENT, "DENK0200002", &ev,
+	    &present));
+	/* Nor does one whose serial had to be altered to be kept. */
+	snprintf(present.dev[0].serial, sizeof(present.dev[0].serial),
+	    "DENK0200002");
+	present.dev[0].serial_altered = 1;
+	assert_true(hp_record_bound(HP_MATCH_ABSENT, "DENK0200002", &ev,
+	    &present));
+	present.dev[0].serial_altered = 0;
+	/* exact with an unknown serial falls back to absent. */
 	ev.serial[0] = '\0';
 	assert_false(hp_record_bound(HP_MATCH_EXACT, "DENK0200002", &ev,
 	    &present));
@@ -230,6 +242,39 @@ test_serials(void **state)
 	snprintf(ev.serial, sizeof(ev.serial), "DENK0100001");
 	assert_true(hp_record_bound(HP_MATCH_EXACT, "DENK0100001", &ev, NULL));
 	assert_false(hp_record_bound(HP_MATCH_EXACT, "DENK0200002", &ev, NULL));
+	/* exact: a removed serial that extends the record's binds nothing. */
+	snprintf(ev.serial, sizeof(ev.serial), "DENK010000100000");
+	assert_false(hp_record_bound(HP_MATCH_EXACT, "DENK0100001", &ev,
+	    NULL));
+	/* exact with an altered serial: as unknown, absent decides. */
+	snprintf(ev.serial, sizeof(ev.serial), "DENK0200002");
+	ev.serial_altered = 1;
+	assert_true(hp_record_bound(HP_MATCH_EXACT, "DENK0100001", &ev,
+	    &present));
+	assert_false(hp_record_bound(HP_MATCH_EXACT, "DENK0200002", &ev,
+	    &present));
+}
+
+/* The run directory's checks, on directories every system has. */
+static void
+test_rundir(void **state)
+{
+	char err[256];
+
+	assert_int_equal(hp_rundir_check("/", err, sizeof(err)), 0);
+	assert_int_equal(hp_rundir_check("/nonexistent-nkhsm-rundir", err,
+	    sizeof(err)), 1);
+	assert_int_equal(hp_rundir_check("run/nkhsm", err, sizeof(err)),
+	    NKHSM_ERR_CONFIG);
+	assert_string_equal(err, "run/nkhsm: not an absolute path");
+	assert_int_equal(hp_rundir_check("/dev/null", err, sizeof(err)),
+	    NKHSM_ERR_CONFIG);
+	assert_string_equal(err, "/dev/null: not a directory");
+	/* Sticky or not, a world-writable rundir is refused. */
+	assert_int_equal(hp_rundir_check("/tmp", err, sizeof(err)),
+	    NKHSM_ERR_PERMISSION);
+	assert_string_equal(err, "/tmp: directory is writable by group or "
+	    "others");
 }
 
 static void
@@ -275,6 +320,16 @@ test_conf(void **state)
 	assert_int_equal(hp_conf_parse("t.conf", "se\x01tle = 1s\n", 12, &c,
 	    err, sizeof(err)), NKHSM_ERR_CONFIG);
 	assert_string_equal(err, "t.conf:1: unknown key 'se\\x01tle'");
+	/* Serials are compared exactly: prefix matching is refused. */
+	assert_int_equal(hp_conf_parse("t.conf", "serial_match = prefix\n",
+	    22, &c, err, sizeof(err)), NKHSM_ERR_CONFIG);
+	assert_non_null(strstr(err, "t.conf:1: serial_match prefix is no "
+	    "longer accepted"));
+	assert_null(c);
+	assert_int_equal(hp_conf_parse("t.conf", "serial_match = exact\n",
+	    21, &c, err, sizeof(err)), 0);
+	assert_int_equal(c->serial_match, HP_MATCH_EXACT);
+	hp_conf_free(&c);
 }
 
 static void
@@ -379,6 +434,7 @@ main(void)
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_serials),
+		cmocka_unit_test(test_rundir),
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_reply),
