@@ -1106,24 +1106,17 @@ random_free_id(nkhsm_token_t *tok, CK_SESSION_HANDLE h, uint8_t *id,
 	return NKHSM_ERR_MODULE;
 }
 
-/* Neither the id nor the label may name an object already on the token. */
+/* No object may have this id or label yet; what says which, if one has. */
 static int
-keygen_names_free(nkhsm_token_t *tok, CK_SESSION_HANDLE h, const char *label,
-    const uint8_t *id, size_t idlen, const char **whyp)
+name_free(nkhsm_token_t *tok, CK_SESSION_HANDLE h, CK_ATTRIBUTE_TYPE t,
+    const void *v, size_t len, const char *what, const char **whyp)
 {
 	int r, exists;
 
-	if ((r = object_exists(tok, h, CKA_ID, id, idlen, &exists)) != 0)
+	if ((r = object_exists(tok, h, t, v, len, &exists)) != 0)
 		return r;
 	if (exists) {
-		*whyp = "an object with that id";
-		return NKHSM_ERR_EXISTS;
-	}
-	if ((r = object_exists(tok, h, CKA_LABEL, label, strlen(label),
-	    &exists)) != 0)
-		return r;
-	if (exists) {
-		*whyp = "an object with that label";
+		*whyp = what;
 		return NKHSM_ERR_EXISTS;
 	}
 	return 0;
@@ -1224,7 +1217,7 @@ keygen_readback(nkhsm_token_t *tok, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE pub,
 	return 0;
 }
 
-/* Destroy what keygen made, the private key first; what is left, as NKHSM_LEFT_*. */
+/* Destroy what keygen made, the private key first; NKHSM_LEFT_*: what is left. */
 static unsigned int
 destroy_pair(nkhsm_token_t *tok, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE priv,
     CK_OBJECT_HANDLE pub)
@@ -1260,15 +1253,19 @@ nkhsm_keygen(nkhsm_token_t *tok, nkhsm_curve_t curve, const char *label,
 		return NKHSM_ERR_INVALID_ARGUMENT;
 	if ((r = session(tok, 1, &h)) != 0)
 		return r;
+	/* One search for the id (random or the caller's), one for the label. */
+	if (id == NULL)
+		r = random_free_id(tok, h, rid, sizeof(rid), &info->why);
+	else
+		r = name_free(tok, h, CKA_ID, id, idlen,
+		    "an object with that id", &info->why);
+	if (r != 0 || (r = name_free(tok, h, CKA_LABEL, label, strlen(label),
+	    "an object with that label", &info->why)) != 0)
+		return r;
 	if (id == NULL) {
-		if ((r = random_free_id(tok, h, rid, sizeof(rid),
-		    &info->why)) != 0)
-			return r;
 		id = rid;
 		idlen = sizeof(rid);
 	}
-	if ((r = keygen_names_free(tok, h, label, id, idlen, &info->why)) != 0)
-		return r;
 	memcpy(info->id, id, idlen);
 	info->idlen = idlen;
 	if ((r = generate_pair(tok, h, curve, label, id, idlen, &pubh,

@@ -337,9 +337,9 @@ print_left(const nkhsm_token_t *t, const nkhsm_keygen_info_t *info)
 	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
 		if ((info->left & objs[i].bit) == 0)
 			continue;
-		if (nkhsm_uri_format(nkhsm_token_label(t), nkhsm_token_serial(t),
-		    NULL, info->idlen > 0 ? info->id : NULL, info->idlen,
-		    objs[i].type, &uri) == 0) {
+		if (nkhsm_uri_format(nkhsm_token_label(t),
+		    nkhsm_token_serial(t), NULL, info->idlen > 0 ? info->id :
+		    NULL, info->idlen, objs[i].type, &uri) == 0) {
 			fprintf(stderr, "%s:   %s\n", cli_progname, uri);
 			free(uri);
 			continue;

@@ -299,8 +299,8 @@ oneshot(struct hp_ctx *ctx, enum hp_action verb, const char *syspath)
 			goto out;
 		}
 		/* A serial that had to be altered names nothing later. */
-		if (!ctx->dry_run && (spath[0] == '\0' ||
-		    state_write(spath, ev.serial_altered ? "" : ev.serial) != 0))
+		if (!ctx->dry_run && (spath[0] == '\0' || state_write(spath,
+		    ev.serial_altered ? "" : ev.serial) != 0))
 			hp_log(LOG_WARNING, "add %s: cannot record the serial; "
 			    "its removal will use serial_match absent",
 			    ev.syspath);
@@ -344,7 +344,8 @@ check_rundir(const struct hp_conf *c)
 		    c->rundir_line, why);
 	else
 		fprintf(stderr, "nkhsm-hotplug: %s: rundir (default): %s; "
-		    "session records there would not be trusted\n", c->name, why);
+		    "session records there would not be trusted\n", c->name,
+		    why);
 	return exit_for(r);
 }
 

@@ -251,8 +251,8 @@ typedef struct nkhsm_keygen_info {
 	int		 made;		/* the token generated the pair */
 	unsigned int	 left;		/* NKHSM_LEFT_*; nonzero only if made */
 	const char	*why;		/* static: what was wrong, or NULL */
-	uint8_t		 id[NKHSM_ID_MAX];	/* the pair's id, as the token */
-	size_t		 idlen;			/* reports it if it was read */
+	uint8_t		 id[NKHSM_ID_MAX];	/* the pair's id (as read */
+	size_t		 idlen;			/* back, if it was) */
 } nkhsm_keygen_info_t;
 int nkhsm_keygen(nkhsm_token_t *tok, nkhsm_curve_t curve, const char *label,
     const uint8_t *id, size_t idlen, nkhsm_key_t **keyp,
