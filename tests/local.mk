@@ -39,6 +39,10 @@ EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/card-common.sh tests/integration/pam-fixed.sh \
 	$(INTEGRATION_TESTS)
 
+# --version of every program against configure.ac's version.
+TESTS += tests/integration/version.sh
+EXTRA_DIST += tests/integration/version.sh
+
 # The list of tests, for tools/ci-hardening.sh to run a subset.
 print-tests:
 	@echo $(TESTS)
