@@ -5,4 +5,4 @@ tools_nkhsm_tool_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
 tools_nkhsm_tool_LDADD = lib/libnkhsm.la $(OPENSSL_LIBS)
 
 dist_noinst_SCRIPTS += tools/demo.sh tools/quickstart.sh tools/test.sh tools/install-deps.sh \
-	tools/ci-hardening.sh
+	tools/ci-hardening.sh tools/test-packages.sh
