@@ -46,13 +46,17 @@ card_start() {
 	mkdir -p "$CARD_DIR"
 	# One start at a time on this machine (the kit's rule), and the
 	# emulator's busy loop at the lowest priority so that it does not
-	# starve the programs under test.
+	# starve the programs under test. The kit's daemons must not inherit
+	# the lock (9>&-): they would hold it, and block every other test's
+	# start, for as long as this card runs.
 	if ! (
-		flock 9
-		SCHSM_EMU_PCSCD_ARGS="-a -d" "$SCHSM_EMU" start "$CARD_DIR" >"$T/card-start.out" 2>&1
-	) 9>"${TMPDIR:-/tmp}/nkhsm-schsm-emu.lock"; then
+		flock -w 300 9 || { echo "the start lock stayed taken for 300 s"; exit 1; }
+		SCHSM_EMU_PCSCD_ARGS="-a -d" "$SCHSM_EMU" start "$CARD_DIR" \
+		    >"$T/card-start.out" 2>&1 9>&- ||
+		    { cat "$T/card-start.out"; exit 1; }
+	) 9>"${TMPDIR:-/tmp}/nkhsm-schsm-emu.lock" >"$T/card-lock.out" 2>&1; then
 		CLEANUP="\"$SCHSM_EMU\" stop \"$CARD_DIR\" >/dev/null 2>&1; $CLEANUP"
-		sed 's/^/  | /' "$T/card-start.out" | tail -5
+		sed 's/^/  | /' "$T/card-lock.out" | tail -5
 		card_unavailable "schsm-emu start failed"
 	fi
 	CLEANUP="\"$SCHSM_EMU\" stop \"$CARD_DIR\" >/dev/null 2>&1; $CLEANUP"
