@@ -36,6 +36,7 @@ INTEGRATION_TESTS = \
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/assert.sh \
+	tests/integration/tool-checks.sh tests/integration/sshca-checks.sh \
 	tests/integration/card-common.sh tests/integration/pam-fixed.sh \
 	$(INTEGRATION_TESTS)
 

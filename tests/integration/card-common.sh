@@ -68,6 +68,9 @@ card_start() {
 	printf 'app default {\n\tframework pkcs15 {\n\t\tuse_file_caching = no;\n\t}\n}\n' \
 	    >"$T/opensc.conf"
 	export OPENSC_CONF="$T/opensc.conf"
+	# nk, sc and the shared checks now work on the card.
+	TEST_MODULE=$OPENSC_MODULE
+	TEST_PIN=env:NK_CARD_PIN
 	if ! sc-hsm-tool --initialize --so-pin "$CARD_SO_PIN" --pin "$CARD_PIN" \
 	    >"$T/card-init.out" 2>&1; then
 		sed 's/^/  | /' "$T/card-init.out" | tail -5

@@ -78,9 +78,15 @@ init_token() {
 	    --pin "${2:-$USER_PIN}" >/dev/null
 }
 
-# nk ARGS...: nkhsm-tool on SoftHSM with the test configuration.
+# The token nk and sc work on: SoftHSM, whose PIN is in $NK_TEST_PIN.
+# card_start (card-common.sh) points both at the card, so that one check
+# (tool-checks.sh, sshca-checks.sh) runs on either.
+TEST_MODULE=$SOFTHSM_MODULE
+TEST_PIN=env:NK_TEST_PIN
+
+# nk ARGS...: nkhsm-tool on the test token with the test configuration.
 nk() {
-	$VG "$TOOL" --config "$T/nkhsm.conf" --module "$SOFTHSM_MODULE" "$@"
+	$VG "$TOOL" --config "$T/nkhsm.conf" --module "$TEST_MODULE" "$@"
 }
 
 # expect_grep PATTERN FILE DESCRIPTION
@@ -172,11 +178,11 @@ expect_pam() {
 # --- nkhsm-sshca ---------------------------------------------------------------
 
 SSHCA="$top_builddir/sshca/nkhsm-sshca"
-# sc ARGS: nkhsm-sshca on $T/state (a later --state wins) with the test PIN,
-# under $VG, its report checked.
+# sc ARGS: nkhsm-sshca on $T/state (a later --state wins) with the test
+# token and PIN, under $VG, its report checked.
 sc() {
 	$VG "$SSHCA" --config "$T/nkhsm.conf" --state "$T/state" \
-	    --module "$SOFTHSM_MODULE" --pin-source env:NK_TEST_PIN "$@"
+	    --module "$TEST_MODULE" --pin-source "$TEST_PIN" "$@"
 	_rc=$?
 	vg_check "nkhsm-sshca $*"
 	return $_rc

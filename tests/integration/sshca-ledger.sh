@@ -32,8 +32,7 @@ for r in c.execute(sys.argv[2]): print("|".join("" if x is None else str(x) for 
 c.commit()' "$1" "$2"
 	fi
 }
-ledger() { sc list --json 2>/dev/null | sed 's/^\[//; s/\]$//; s/},{/}\n{/g'; }
-ledger_count() { ledger | grep -c '"family":'; }
+. "$top_srcdir/tests/integration/sshca-checks.sh"
 serial_of() { ssh-keygen -L -f "$1" 2>/dev/null | awk '$1 == "Serial:" {print $2}'; }
 # cert_hex FILE: the certificate blob of a -cert.pub file, in hex.
 cert_hex() { awk '{print $2}' "$1" | base64 -d | od -An -v -tx1 | tr -d ' \n'; }

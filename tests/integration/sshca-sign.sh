@@ -14,63 +14,13 @@ export TZ=UTC
 
 init_token ca
 
-# certsum FILE: ssh-keygen -L as KEY=VALUE lines in $T/sum (lists joined by
-# ';'); returns ssh-keygen's status.
-certsum() {
-	: > "$T/sum"
-	ssh-keygen -L -f "$1" > "$T/L" 2>&1 || return 1
-	awk '
-	function flush() { if (sec != "") print sec "=" list; sec = ""; list = "" }
-	/^        [A-Z]/ { flush() }
-	/^        Type: / { sub(/^ *Type: /, ""); print "type=" $0; next }
-	/^        Public key: / { sub(/^ *Public key: /, ""); print "pub=" $0; next }
-	/^        Signing CA: / { sub(/^ *Signing CA: /, ""); print "ca=" $0; next }
-	/^        Key ID: / { sub(/^ *Key ID: /, ""); print "keyid=" $0; next }
-	/^        Serial: / { print "serial=" $2; next }
-	/^        Valid: / { sub(/^ *Valid: /, ""); print "valid=" $0; next }
-	/^        (Principals|Critical Options|Extensions):/ {
-		s = $1 == "Principals:" ? "principals" : $1 == "Critical" ? "crit" : "ext"
-		if ($0 ~ /\(none\)$/) print s "=(none)"; else sec = s
-		next
-	}
-	/^                / { sub(/^ +/, ""); list = list (list == "" ? "" : ";") $0; next }
-	END { flush() }' "$T/L" > "$T/sum"
-}
-v() { sed -n "s/^$1=//p" "$T/sum"; }
-# expect_v KEY WANT DESC: the last certsum's KEY is exactly WANT.
-expect_v() {
-	got=$(v "$1")
-	if [ "$got" = "$2" ]; then
-		pass "$3"
-	else
-		fail "$3: $1 is '$got', wanted '$2'"
-	fi
-}
-# ledger: one JSON object per line; ledger_count: how many.
-ledger() { sc list --json 2>/dev/null | sed 's/^\[//; s/\]$//; s/},{/}\n{/g'; }
-ledger_count() { ledger | grep -c '"family":'; }
-# expect_ledger SERIAL SUBSTRING DESC: the ledger's entry for SERIAL has it.
-expect_ledger() {
-	l=$(ledger | grep "\"serial\":\"$1\"")
-	case "$l" in
-	*"$2"*) pass "$3" ;;
-	*) fail "$3: ledger entry for serial '$1' is '$l', wanted it to contain '$2'" ;;
-	esac
-}
-fp() { ssh-keygen -l -E sha256 -f "$1" | awk '{print $2}'; }
+. "$top_srcdir/tests/integration/sshca-checks.sh"
 epoch() { date -u -d "$1" +%s; }
 
 # --- init: the CA line ----------------------------------------------------
 expect_exit 0 "init" sc init
 cp "$T/out" "$T/ca.pub"
-ssh-keygen -D "$SOFTHSM_MODULE" 2>/dev/null | awk '{print $1, $2}' > "$T/token.pub"
-if [ "$(wc -l < "$T/ca.pub")" -eq 1 ] && [ -s "$T/token.pub" ] &&
-    [ "$(awk '{print $1, $2}' "$T/ca.pub")" = "$(cat "$T/token.pub")" ]; then
-	pass "init prints the token's CA key line (ssh-keygen -D)"
-else
-	fail "init's CA line differs from ssh-keygen -D's"
-	sed 's/^/  | /' "$T/ca.pub" "$T/token.pub"
-fi
+check_init_line "$T/ca.pub"
 expect_grep '^ecdsa-sha2-nistp256 ' "$T/ca.pub" "the CA key is ECDSA P-256"
 expect_exit 0 "ca-pubkey" sc ca-pubkey
 if cmp -s "$T/out" "$T/ca.pub"; then pass "ca-pubkey prints init's line"
@@ -372,24 +322,8 @@ if [ -f "$FAULT" ]; then
 	    fail "batch of 50: $logins C_Login calls, wanted 1"
 	[ "$signs" -eq 50 ] && pass "batch of 50: 50 C_Sign calls" ||
 	    fail "batch of 50: $signs C_Sign calls, wanted 50"
-	good=0
-	: > "$T/b50.serials"
-	for i in $(seq 1 50); do
-		if certsum "$T/b50/k$i-cert.pub" && [ "$(v keyid)" = '"batch"' ] &&
-		    [ "$(v pub)" = "ED25519-CERT $(fp "$T/b50/k$i.pub")" ]; then
-			good=$((good + 1))
-			v serial >> "$T/b50.serials"
-		fi
-	done
-	[ "$good" -eq 50 ] && pass "batch of 50: all 50 certificates valid, for their keys" ||
-	    fail "batch of 50: $good of 50 certificates valid"
-	[ "$(sort -u "$T/b50.serials" | wc -l)" -eq 50 ] && pass "batch of 50: 50 distinct serials" ||
-	    fail "batch of 50: serials not distinct"
-	ledger | grep -o '"serial":"[0-9]*"' | tr -dc '0-9\n' | sort > "$T/ledger.serials"
-	missing=$(sort "$T/b50.serials" | comm -23 - "$T/ledger.serials" | wc -l)
-	[ "$missing" -eq 0 ] && [ "$(ledger_count)" -eq $((n0 + 50)) ] &&
-	    pass "batch of 50: all 50 serials in the ledger" ||
-	    fail "batch of 50: $missing serials missing from the ledger"
+	check_batch "batch of 50" batch ecdsa-sha2-nistp256 "$n0" \
+	    $(seq -f "$T/b50/k%g.pub" 1 50)
 else
 	fail "fault module $FAULT not built (make check builds it)"
 fi

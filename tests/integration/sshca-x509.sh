@@ -13,8 +13,7 @@
 command -v openssl >/dev/null 2>&1 || { echo "skip: openssl missing"; exit 77; }
 
 init_token ca
-ledger() { sc list --json 2>/dev/null | sed 's/^\[//; s/\]$//; s/},{/}\n{/g'; }
-ledger_count() { ledger | grep -c '"family":'; }
+. "$top_srcdir/tests/integration/sshca-checks.sh"
 # ext CERT NAME: the lines of one extension as openssl prints them, joined.
 ext() {
 	openssl x509 -in "$1" -noout -ext "$2" 2>/dev/null | sed 1d |
@@ -26,9 +25,6 @@ lserial() { serial "$1" | sed 's/^0*//'; }
 # ledger_entry CERT: the certificate's ledger entry.
 ledger_entry() { ledger | grep "\"family\":\"x509\",\"kind\":\"[a-z0-9-]*\",\"serial\":\"$(lserial "$1")\""; }
 isodate() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
-expect_eq() {
-	if [ "$1" = "$2" ]; then pass "$3"; else fail "$3: got '$1', wanted '$2'"; fi
-}
 # verify CERT [OPTS...]: openssl verify against the CA; its output in $T/vout.
 verify() {
 	c=$1
@@ -207,7 +203,6 @@ expect_exit 2 "x509 without -o refused" sc x509 --csr "$T/ec.csr" --profile host
 
 # --- revocation and the CRL -------------------------------------------------------------
 expect_exit 0 "crl -o (nothing revoked)" sc crl -o "$T/crl0.pem"
-crlnum() { openssl crl -in "$1" -noout -crlnumber 2>/dev/null | sed 's/^crlNumber=0x//; s/^crlNumber=//'; }
 N0=$(crlnum "$T/crl0.pem")
 expect_exit 0 "the CRL verifies with ca.pem" openssl crl -in "$T/crl0.pem" -CAfile "$CA" -noout
 expect_eq "$(openssl crl -in "$T/crl0.pem" -noout -text | grep -c 'Serial Number:')" 0 "empty CRL: no entries"
@@ -218,21 +213,7 @@ expect_exit 0 "crl -o after the revocation" sc crl -o "$T/crl1.pem"
 N1=$(crlnum "$T/crl1.pem")
 [ -n "$N0" ] && [ -n "$N1" ] && [ $((0x$N1)) -gt $((0x$N0)) ] &&
     pass "the CRL number increases (0x$N0 -> 0x$N1)" || fail "CRL numbers '$N0' then '$N1'"
-expect_exit 0 "the new CRL verifies with ca.pem" openssl crl -in "$T/crl1.pem" -CAfile "$CA" -noout
-openssl crl -in "$T/crl1.pem" -noout -text > "$T/crl1.txt"
-expect_grep "Serial Number: $RS\$" "$T/crl1.txt" "the CRL lists the revoked serial"
-expect_eq "$(grep -c 'Serial Number:' "$T/crl1.txt")" 1 "the CRL lists exactly one serial"
-expect_eq "$(sed -n '/Authority Key Identifier/{n;s/^ *//;p}' "$T/crl1.txt")" "$CA_SKI" \
-    "the CRL's AKI is the CA's SKI"
-cat "$CA" "$T/crl1.pem" > "$T/chain+crl.pem"
-openssl verify -crl_check -CAfile "$T/chain+crl.pem" "$T/ec.pem" > "$T/vout" 2>&1
-rc=$?
-[ $rc -ne 0 ] && grep -q 'certificate revoked' "$T/vout" &&
-    pass "openssl verify -crl_check: the revoked certificate is rejected (certificate revoked)" ||
-    fail "revoked certificate: verify exit $rc: $(tr '\n' ' ' < "$T/vout")"
-openssl verify -crl_check -CAfile "$T/chain+crl.pem" "$T/rsa.pem" > "$T/vout" 2>&1 &&
-    pass "openssl verify -crl_check: another certificate still verifies" ||
-    fail "unrevoked certificate with the CRL: $(tr '\n' ' ' < "$T/vout")"
+check_crl "$T/crl1.pem" "$CA" "$CA_SKI" "$T/ec.pem" "$T/rsa.pem"
 case "$(ledger_entry "$T/ec.pem")" in
 *'"revoked":true'*) pass "the ledger marks $RS revoked" ;;
 *) fail "the ledger does not mark $RS revoked" ;;
