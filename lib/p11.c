@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -26,12 +27,16 @@
 #define MAX_FOUND	256	/* keys listed on one token */
 #define LABEL_MAX	(NKHSM_LABEL_MAX + 1)
 #define PARAMS_MAX	128
+#define GONE_WAIT_MS	1000	/* for a reader to notice a pulled token */
+#define GONE_STEP_MS	100
 
 struct nkhsm_ctx {
 	void			*dl;
 	CK_FUNCTION_LIST_PTR	 f;
 	char			*module;
 	unsigned long		 calls;
+	nkhsm_call_watch_t	*watch;		/* around each call, or NULL */
+	void			*watch_arg;
 	int			 finalize;
 	CK_SLOT_ID		 slots[MAX_SLOTS];	/* nkhsm_token_next */
 	CK_ULONG		 nslots;
@@ -71,8 +76,28 @@ struct nkhsm_key {
 	size_t			 certlen;
 };
 
-/* Every call goes through here so that benchmarks can count them. */
-#define P11(ctx, fn, ...) ((ctx)->calls++, (ctx)->f->fn(__VA_ARGS__))
+/*
+ * Every call goes through here so that benchmarks can count them and a
+ * front end can watch each one (nkhsm_ctx_set_watch).
+ */
+#define P11(ctx, fn, ...) \
+	(call_begin(ctx), call_end((ctx), (ctx)->f->fn(__VA_ARGS__)))
+
+static void
+call_begin(nkhsm_ctx_t *ctx)
+{
+	ctx->calls++;
+	if (ctx->watch != NULL)
+		ctx->watch(ctx->watch_arg, 1);
+}
+
+static CK_RV
+call_end(nkhsm_ctx_t *ctx, CK_RV rv)
+{
+	if (ctx->watch != NULL)
+		ctx->watch(ctx->watch_arg, 0);
+	return rv;
+}
 
 static int
 map_ckr(CK_RV rv)
@@ -181,6 +206,13 @@ unsigned long
 nkhsm_ctx_calls(const nkhsm_ctx_t *ctx)
 {
 	return ctx->calls;
+}
+
+void
+nkhsm_ctx_set_watch(nkhsm_ctx_t *ctx, nkhsm_call_watch_t *fn, void *arg)
+{
+	ctx->watch = fn;
+	ctx->watch_arg = arg;
 }
 
 /* Tokens. */
@@ -463,6 +495,38 @@ nkhsm_token_refresh(nkhsm_token_t *tok)
 	return 0;
 }
 
+/*
+ * A call that talks to the token failed with rv. A token pulled during the
+ * call can fail it for no stated reason (OpenSC reports a transmit that
+ * broke off as CKR_GENERAL_ERROR), and the reader notices the removal a few
+ * hundred milliseconds later. So on a removable slot, an unexplained
+ * failure waits up to GONE_WAIT_MS for the slot to say whether the token
+ * is still there: "removed" is then what the caller reports.
+ */
+static int
+token_fail(nkhsm_token_t *tok, CK_RV rv)
+{
+	const struct timespec step = { 0, GONE_STEP_MS * 1000000L };
+	CK_SLOT_INFO si;
+	CK_RV srv;
+	int r = map_ckr(rv), waited;
+
+	if (r != NKHSM_ERR_MODULE)
+		return r;
+	for (waited = 0;; waited += GONE_STEP_MS) {
+		memset(&si, 0, sizeof(si));
+		if ((srv = P11(tok->ctx, C_GetSlotInfo, tok->slot, &si)) != CKR_OK)
+			return map_ckr(srv) == NKHSM_ERR_DEVICE_REMOVED ?
+			    NKHSM_ERR_DEVICE_REMOVED : r;
+		if ((si.flags & CKF_TOKEN_PRESENT) == 0)
+			return NKHSM_ERR_DEVICE_REMOVED;
+		if ((si.flags & CKF_REMOVABLE_DEVICE) == 0 ||
+		    waited >= GONE_WAIT_MS)
+			return r;
+		(void)nanosleep(&step, NULL);
+	}
+}
+
 static int
 session(nkhsm_token_t *tok, int rw, CK_SESSION_HANDLE *hp)
 {
@@ -525,7 +589,7 @@ nkhsm_token_login(nkhsm_token_t *tok, const char *pin, size_t pinlen)
 		    pin == NULL ? 0 : (CK_ULONG)pinlen);
 	}
 	if (rv != CKR_OK) {
-		r = map_ckr(rv);
+		r = token_fail(tok, rv);
 		/* Show the caller what the token says now (tries left). */
 		(void)nkhsm_token_refresh(tok);
 		if (r == NKHSM_ERR_PIN_INCORRECT &&
@@ -1160,7 +1224,7 @@ generate_pair(nkhsm_token_t *tok, CK_SESSION_HANDLE h, nkhsm_curve_t curve,
 		    pubt, sizeof(pubt) / sizeof(pubt[0]),
 		    privt, sizeof(privt) / sizeof(privt[0]), pubp, privp);
 	}
-	return map_ckr(rv);
+	return rv == CKR_OK ? 0 : token_fail(tok, rv);
 }
 
 /* What is wrong with the pair the token made (NULL: nothing), and *rp. */
@@ -1323,12 +1387,13 @@ nkhsm_key_sign_digest(nkhsm_key_t *key, const uint8_t *dgst, size_t dlen,
 	    (r = resolve_priv(key, h)) != 0)
 		return r;
 	if ((rv = P11(key->tok->ctx, C_SignInit, h, &mech, key->priv)) != CKR_OK)
-		return map_ckr(rv);
+		return token_fail(key->tok, rv);
 	/* One call: the buffer is large enough for any curve we accept. */
 	rv = P11(key->tok->ctx, C_Sign, h, (CK_BYTE_PTR)dgst, (CK_ULONG)dlen,
 	    buf, &len);
 	if (rv != CKR_OK)
-		return rv == CKR_BUFFER_TOO_SMALL ? NKHSM_ERR_FORMAT : map_ckr(rv);
+		return rv == CKR_BUFFER_TOO_SMALL ? NKHSM_ERR_FORMAT :
+		    token_fail(key->tok, rv);
 	if (len != 2 * n)
 		return NKHSM_ERR_FORMAT;
 	if ((sig = malloc(len)) == NULL)
@@ -1393,7 +1458,7 @@ nkhsm_token_store_cert(nkhsm_key_t *key, X509 *cert)
 		rv = P11(key->tok->ctx, C_CreateObject, h, tmpl,
 		    sizeof(tmpl) / sizeof(tmpl[0]), &obj);
 	}
-	r = map_ckr(rv);
+	r = rv == CKR_OK ? 0 : token_fail(key->tok, rv);
  out:
 	OPENSSL_free(der);
 	OPENSSL_free(subj);

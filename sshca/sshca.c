@@ -96,10 +96,12 @@ usage(FILE *f)
 "  --key URI         the CA key (init: use an existing key)\n"
 "  --pin-source SRC  env:VAR or file:PATH (default: ask on the terminal)\n"
 "  --policy FILE     issuance policy (default STATE/policy.conf if present)\n"
+"  --timeout SECONDS give up when the token takes longer to answer a call\n"
+"                    (default %d; 0: no limit)\n"
 "  --config FILE     nkhsm.conf;  --allow-final-try;  -q quiet;  -h;  --version\n"
 "\n"
 "-V takes ssh-keygen's forms: +1h, -5m:+1d, 20261201, always:+8h, forever.\n",
-	    "/var/lib/nkhsm-sshca");
+	    "/var/lib/nkhsm-sshca", CLI_TIMEOUT_DEFAULT);
 }
 
 /* Everything one command needs. */
@@ -1627,7 +1629,7 @@ static const struct command {
 };
 
 static const char *const common = "state module config quiet help version "
-    "pin-source allow-final-try";
+    "pin-source allow-final-try timeout";
 
 
 int
@@ -1641,6 +1643,7 @@ main(int argc, char **argv)
 		{ "token", required_argument, NULL, 'T' },
 		{ "pin-source", required_argument, NULL, 'P' },
 		{ "allow-final-try", no_argument, NULL, 'F' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "user", no_argument, NULL, 'u' },
 		{ "host", no_argument, NULL, 'H' },
@@ -1671,6 +1674,7 @@ main(int argc, char **argv)
 
 	cli_progname = "nkhsm-sshca";
 	memset(&o, 0, sizeof(o));
+	o.c.timeout = CLI_TIMEOUT_DEFAULT;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":I:n:V:O:z:o:qh", longopts,
 	    NULL)) != -1) {
@@ -1696,6 +1700,10 @@ main(int argc, char **argv)
 		case 'T': o.c.token = optarg; break;
 		case 'P': o.c.pin_source = optarg; break;
 		case 'F': o.c.allow_final_try = 1; break;
+		case 't':
+			if ((ret = cli_parse_timeout(optarg, &o.c.timeout)) != 0)
+				return ret;
+			break;
 		case 'p': o.policy = optarg; break;
 		case 'u': o.user = 1; break;
 		case 'H': o.host = 1; break;

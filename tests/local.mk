@@ -18,6 +18,7 @@ INTEGRATION_TESTS = \
 	tests/integration/tool-formats.sh \
 	tests/integration/tool-errors.sh \
 	tests/integration/tool-keygen.sh \
+	tests/integration/tool-timeout.sh \
 	tests/integration/demo.sh \
 	tests/integration/pam-auth.sh \
 	tests/integration/pam-session.sh \

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,69 @@ cli_parse_uri(const char *s, nkhsm_uri_t **urip)
 	return 0;
 }
 
+int
+cli_parse_timeout(const char *s, unsigned int *secondsp)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 ||
+	    v > CLI_TIMEOUT_MAX) {
+		cli_errx("--timeout must be a number of seconds from 0 (no limit) "
+		    "to %d", CLI_TIMEOUT_MAX);
+		return EX_USAGE;
+	}
+	*secondsp = (unsigned int)v;
+	return 0;
+}
+
+/*
+ * The deadline on each PKCS#11 call. A call blocked in the module (a card
+ * that stopped answering) cannot be cancelled, so the only way out is to
+ * end the process, from the signal handler, with what is async-signal-safe.
+ */
+static unsigned int watch_seconds;
+static char watch_msg[256];
+static size_t watch_msglen;
+
+static void
+watch_expired(int sig)
+{
+	(void)sig;
+	(void)!write(STDERR_FILENO, watch_msg, watch_msglen);
+	_exit(EX_TIMEOUT);
+}
+
+static void
+watch_call(void *arg, int busy)
+{
+	(void)arg;
+	alarm(busy ? watch_seconds : 0);
+}
+
+static void
+watch_start(unsigned int seconds)
+{
+	struct sigaction sa;
+	int n;
+
+	watch_seconds = 0;
+	if (seconds == 0)
+		return;
+	n = snprintf(watch_msg, sizeof(watch_msg), "%s: the token did not "
+	    "answer within %u s (removed, frozen, or held by another program?); "
+	    "stopped\n", cli_progname, seconds);
+	watch_msglen = n > 0 && (size_t)n < sizeof(watch_msg) ? (size_t)n :
+	    strlen(watch_msg);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_expired;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) == 0)
+		watch_seconds = seconds;
+}
+
 /* Load configuration and module; URI may be NULL. */
 int
 cli_env_open(struct cli_env *e, const struct cli_common *o, const char *uristr)
@@ -199,10 +263,17 @@ cli_env_open(struct cli_env *e, const struct cli_common *o, const char *uristr)
 		    e->pin_source);
 		return EX_USAGE;
 	}
-	if ((r = nkhsm_ctx_open(e->module, &e->ctx)) != 0) {
+	/* C_Initialize (where OpenSC reads the whole card) has one too. */
+	watch_start(o->timeout);
+	watch_call(NULL, 1);
+	r = nkhsm_ctx_open(e->module, &e->ctx);
+	watch_call(NULL, 0);
+	if (r != 0) {
 		cli_errx("cannot load PKCS#11 module %s", e->module);
 		return EX_MODULE;
 	}
+	if (watch_seconds != 0)
+		nkhsm_ctx_set_watch(e->ctx, watch_call, NULL);
 	return 0;
 }
 

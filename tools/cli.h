@@ -28,6 +28,12 @@
 #define EX_CANCEL	10	/* PIN entry cancelled or PIN not available */
 #define EX_FINALTRY	11	/* refused to spend the final PIN try */
 #define EX_LEFTOVER	12	/* keygen failed and left objects behind */
+/* 13 is nkhsm-sshca's own. */
+#define EX_TIMEOUT	14	/* the token did not answer a call in time */
+
+/* --timeout: seconds each PKCS#11 call may take (0: no limit). */
+#define CLI_TIMEOUT_DEFAULT	60
+#define CLI_TIMEOUT_MAX		86400
 
 /* The program name in messages; each front end sets it. */
 extern const char *cli_progname;
@@ -39,6 +45,7 @@ struct cli_common {
 	const char	*pin_source;
 	const char	*token;
 	int		 allow_final_try;
+	unsigned int	 timeout;	/* main sets CLI_TIMEOUT_DEFAULT */
 };
 
 /* The session: configuration, module, and the token the user means. */
@@ -59,8 +66,15 @@ void cli_print_json_str(FILE *f, const char *s);
 void cli_print_hex(FILE *f, const uint8_t *p, size_t n);
 int cli_exit_for(int r);
 int cli_parse_uri(const char *s, nkhsm_uri_t **urip);
+/* --timeout SECONDS into *secondsp; EX_USAGE with a message if malformed. */
+int cli_parse_timeout(const char *s, unsigned int *secondsp);
 
-/* Load the configuration and the module; uristr may be NULL. */
+/*
+ * Load the configuration and the module; uristr may be NULL. From here on
+ * every PKCS#11 call runs under o->timeout: one that outlives it ends the
+ * program with a message and EX_TIMEOUT (nothing else runs, so no file or
+ * ledger entry is left half-made).
+ */
 int cli_env_open(struct cli_env *e, const struct cli_common *o,
     const char *uristr);
 void cli_env_free(struct cli_env *e);

@@ -78,13 +78,16 @@ usage(FILE *f)
 "  --token URI          which token (PKCS#11 URI, e.g. pkcs11:token=nk)\n"
 "  --pin-source SRC     env:VAR or file:PATH (default: ask on the terminal)\n"
 "  --allow-final-try    let a non-interactive PIN spend the token's last try\n"
+"  --timeout SECONDS    give up when the token takes longer to answer a call\n"
+"                       (default %d; 0: no limit)\n"
 "  --json               machine-readable output (list, status)\n"
 "  -o, --output FILE    output file;  -i, --input FILE  input file\n"
 "  -v, --verbose        say more;  -h, --help;  -V, --version\n"
 "\n"
 "Keys are named by RFC 7512 URIs: pkcs11:token=nk;object=user or pkcs11:id=%%01.\n"
 "PINs are never taken from the command line.\n",
-	    cli_progname, nkhsm_default_module(), nkhsm_default_conf());
+	    cli_progname, nkhsm_default_module(), nkhsm_default_conf(),
+	    CLI_TIMEOUT_DEFAULT);
 }
 
 static const char *
@@ -367,6 +370,11 @@ keygen_failed(const nkhsm_token_t *t, nkhsm_curve_t curve, int r,
 		else if (r == NKHSM_ERR_UNSUPPORTED)
 			cli_errx("token '%s' cannot generate %s keys", lb,
 			    nkhsm_curve_name(curve));
+		else if (r == NKHSM_ERR_DEVICE_REMOVED)
+			/* A card writes a new key in steps (OpenSC's sc-hsm). */
+			cli_errx("token '%s' was removed during key generation; "
+			    "it may hold an unfinished key now, without its "
+			    "label (see '%s status')", lb, cli_progname);
 		else
 			cli_errx("key generation failed: %s", what);
 		return cli_exit_for(r);
@@ -756,7 +764,7 @@ static const struct command commands[] = {
 };
 
 /* Options every command takes. */
-static const char *const common = "module config verbose help version";
+static const char *const common = "module config timeout verbose help version";
 
 
 int
@@ -781,6 +789,7 @@ main(int argc, char **argv)
 		{ "pubkey", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "allow-final-try", no_argument, NULL, 'F' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "pin", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -794,6 +803,7 @@ main(int argc, char **argv)
 
 	cli_progname = "nkhsm-tool";
 	memset(&o, 0, sizeof(o));
+	o.c.timeout = CLI_TIMEOUT_DEFAULT;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":i:o:vhV", longopts, &idx)) != -1) {
 		const char *name = NULL;
@@ -823,6 +833,10 @@ main(int argc, char **argv)
 		case 'k': o.pubkey = optarg; break;
 		case 'j': o.json = 1; break;
 		case 'F': o.c.allow_final_try = 1; break;
+		case 't':
+			if ((ret = cli_parse_timeout(optarg, &o.c.timeout)) != 0)
+				return ret;
+			break;
 		case 'v': o.verbose = 1; break;
 		case 'h':
 			usage(stdout);

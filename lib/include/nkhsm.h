@@ -148,6 +148,15 @@ void nkhsm_ctx_free(nkhsm_ctx_t **ctxp);
 const char *nkhsm_ctx_module(const nkhsm_ctx_t *ctx);
 /* Number of PKCS#11 calls made through this context (for benchmarks). */
 unsigned long nkhsm_ctx_calls(const nkhsm_ctx_t *ctx);
+/*
+ * fn(arg, 1) before and fn(arg, 0) after every PKCS#11 call made through
+ * ctx from now on (C_Finalize included); NULL stops it. The command-line
+ * tools put a deadline on each call with it: a token that stops answering
+ * must not hang them.
+ */
+typedef void nkhsm_call_watch_t(void *arg, int busy);
+void nkhsm_ctx_set_watch(nkhsm_ctx_t *ctx, nkhsm_call_watch_t *fn,
+    void *arg);
 
 /* Token flags (from CK_TOKEN_INFO.flags, read fresh by nkhsm_token_refresh). */
 #define NKHSM_TOKEN_LOGIN_REQUIRED	0x01
