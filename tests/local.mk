@@ -33,11 +33,15 @@ INTEGRATION_TESTS = \
 	tests/integration/card-tool.sh \
 	tests/integration/pam-replay.sh \
 	tests/integration/pam-bind.sh \
-	tests/integration/sshca-replay.sh
+	tests/integration/sshca-replay.sh \
+	tests/integration/card-sshca.sh \
+	tests/integration/card-engine.sh \
+	tests/integration/card-faults.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/assert.sh \
 	tests/integration/tool-checks.sh tests/integration/sshca-checks.sh \
+	tests/valgrind.supp \
 	tests/integration/card-common.sh tests/integration/pam-fixed.sh \
 	$(INTEGRATION_TESTS)
 

@@ -65,12 +65,15 @@ end "ASan+UBSan" $rc
 begin "valgrind memcheck: PAM and sshca integration tests"
 rc=0
 # sshca-ledger.sh is left out: its crash tests kill processes on a timer.
+# On the emulated card: nkhsm-sshca through OpenSC, and the tools' ends when
+# the card is pulled or frozen (card-tool.sh's checks are tool-formats.sh's).
 vgtests="tests/integration/pam-auth.sh tests/integration/pam-session.sh \
 tests/integration/pam-ca.sh tests/integration/sshca-sign.sh \
 tests/integration/sshca-x509.sh tests/integration/sshca-sshd.sh \
 tests/integration/tool-formats.sh tests/integration/tool-keygen.sh \
 tests/integration/pam-replay.sh tests/integration/pam-bind.sh \
-tests/integration/sshca-replay.sh"
+tests/integration/sshca-replay.sh tests/integration/card-sshca.sh \
+tests/integration/card-faults.sh"
 (cd build && NKHSM_VALGRIND=1 make check TESTS="$vgtests" >valgrind.out 2>&1) || rc=1
 [ $rc -eq 0 ] || show_failures build
 end "valgrind" $rc

@@ -99,8 +99,50 @@ apdu_log_since() {
 }
 
 # nkc ARGS...: nkhsm-tool on the card through OpenSC, with the test's
-# empty configuration. NK_CARD_PIN holds the card's user PIN.
+# empty configuration (after card_start, the same as nk). NK_CARD_PIN holds
+# the card's user PIN.
 export NK_CARD_PIN="$CARD_PIN"
 nkc() {
 	$VG "$TOOL" --config "$T/nkhsm.conf" --module "$OPENSC_MODULE" "$@"
+}
+
+# card_fault_after ACTION PATTERN N LIMIT CMD...: run CMD in the background;
+# once N more commands matching PATTERN (an extended regex over the APDU's
+# hex, e.g. '80 68' for a signature) have reached the card, do ACTION to it
+# (remove or freeze), and give CMD LIMIT seconds to end. A CMD still
+# running then has hung: the card is put back (insert, thaw) so that it
+# ends. Then $fault_hit is 1 (0 if CMD ended before the fault), $fault_rc
+# is CMD's exit status, $fault_secs the seconds it ran after the fault
+# (more than LIMIT if it hung), and $T/fault.out holds its output.
+card_fault_after() {
+	_act=$1 _pat=$2 _n=$3 _limit=$4
+	shift 4
+	_off=$(($(wc -c < "$CARD_DIR/pcscd.log") + 1))
+	( "$@" >"$T/fault.out" 2>&1; echo $? >"$T/fault.rc" ) &
+	_pid=$!
+	fault_hit=0
+	_t0=$(date +%s)
+	while kill -0 "$_pid" 2>/dev/null; do
+		if [ "$(tail -c +"$_off" "$CARD_DIR/pcscd.log" |
+		    grep -cE "APDU: $_pat")" -ge "$_n" ]; then
+			_t0=$(date +%s)
+			"card_$_act"
+			fault_hit=1
+			break
+		fi
+		sleep 0.02
+	done
+	while kill -0 "$_pid" 2>/dev/null &&
+	    [ $(($(date +%s) - _t0)) -le "$_limit" ]; do
+		sleep 0.1
+	done
+	fault_secs=$(($(date +%s) - _t0))
+	if kill -0 "$_pid" 2>/dev/null; then
+		case $_act in
+		freeze) card_thaw ;;
+		remove) card_insert ;;
+		esac
+	fi
+	wait "$_pid"
+	fault_rc=$(cat "$T/fault.rc")
 }

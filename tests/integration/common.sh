@@ -39,7 +39,9 @@ chmod 600 "$T/nkhsm.conf"
 
 # CI's hardening run sets NKHSM_VALGRIND=1: the programs under test then run
 # under valgrind memcheck (children included: pam_nkhsm's helper), and each
-# run's reports are checked by vg_check. NKHSM_TEST_PRELOAD is prepended to
+# run's reports are checked by vg_check; tests/valgrind.supp names the peers'
+# own leaks (debug info is kept so that a module already dlclose'd still has
+# names for them). NKHSM_TEST_PRELOAD is prepended to
 # LD_PRELOAD where a test sets its own (the ASan runtime, in the sanitizer
 # run, so that pamtester can load an instrumented pam_nkhsm.so).
 VG=
@@ -49,6 +51,7 @@ if [ -n "${NKHSM_VALGRIND:-}" ]; then
 	    --trace-children-skip=/usr/bin/*,/bin/*,/usr/sbin/*,/sbin/*
 	    --leak-check=full
 	    --errors-for-leak-kinds=definite --show-leak-kinds=definite
+	    --keep-debuginfo=yes --suppressions=$top_srcdir/tests/valgrind.supp
 	    --log-file=$T/vg.%p.log"
 	SLOW=8	# deadlines in the tests stretch this much under valgrind
 fi
