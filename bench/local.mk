@@ -36,3 +36,13 @@ bench-sshca: bench/bare_sign sshca/nkhsm-sshca tools/nkhsm-tool tests/p11mod/lib
 	top_builddir='$(abs_top_builddir)' SOFTHSM_MODULE='$(softhsm_module)' \
 	    sh '$(abs_top_srcdir)/bench/sshca.sh'
 .PHONY: bench-sshca
+
+# nkhsm-tool and nkhsm-sshca on an emulated SmartCard-HSM: APDUs per command
+# (bench/card-tools.sh; skipped with a message when the card kit cannot start).
+EXTRA_DIST += bench/card-tools.sh
+bench: bench-card-tools
+bench-card-tools: tools/nkhsm-tool sshca/nkhsm-sshca
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    SOFTHSM_MODULE='$(softhsm_module)' \
+	    sh '$(abs_top_srcdir)/bench/card-tools.sh' || test $$? -eq 77
+.PHONY: bench-card-tools
