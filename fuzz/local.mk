@@ -130,6 +130,26 @@ fuzz_fuzz_policy_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_policy_LDADD = $(FUZZ_LIBS)
 endif
 
+# x509 --san: sshca/san.c is compiled into the target.
+check_PROGRAMS += fuzz/replay_san
+TESTS += fuzz/replay_san
+
+fuzz_replay_san_SOURCES = fuzz/fuzz_san.c sshca/san.c sshca/san.h \
+	fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_san_CPPFLAGS = $(FUZZ_SSHCA_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/san"'
+fuzz_replay_san_LDADD = $(FUZZ_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_san
+
+fuzz_fuzz_san_SOURCES = fuzz/fuzz_san.c sshca/san.c sshca/san.h $(FUZZ_HDR)
+fuzz_fuzz_san_CPPFLAGS = $(FUZZ_SSHCA_CPP_FLAGS)
+fuzz_fuzz_san_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_san_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_san_LDADD = $(FUZZ_LIBS)
+endif
+
 # nkhsm-hotplug's parsers (hotplug.conf, the udev event environment, session
 # records and logind replies): the targets link udev/libnkhotplug.la.
 FUZZ_HOTPLUG_CPP_FLAGS = $(FUZZ_CPP_FLAGS) -I$(top_srcdir)/udev

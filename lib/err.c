@@ -34,6 +34,7 @@ static const char *const msgs[] = {
 	"bad configuration",				/* -26 */
 	"unsafe file ownership or permissions",		/* -27 */
 	"no room left on the token",			/* -28 */
+	"weak or degenerate public key refused",	/* -29 */
 };
 
 const char *

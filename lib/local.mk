@@ -7,7 +7,7 @@ lib_libnkhsm_core_la_SOURCES = \
 	lib/include/nkhsm.h lib/nk-int.h lib/buf.h \
 	lib/err.c lib/util.c lib/buf.c lib/curve.c lib/uri.c lib/conf.c \
 	lib/file.c lib/pin.c lib/pubkey.c lib/sig.c lib/x509.c lib/evp.c \
-	lib/ecraw.c lib/p11.c
+	lib/ecraw.c lib/keycheck.c lib/p11.c
 lib_libnkhsm_core_la_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(P11KIT_CFLAGS) \
 	-DNKHSM_SYSCONFDIR='"$(sysconfdir)"'
 lib_libnkhsm_core_la_LIBADD = $(OPENSSL_LIBS)

@@ -16,8 +16,8 @@
 
 /*
  * "CN=a,O=b" (RFC 4514 order as written) or "/CN=a/O=b" (OpenSSL's form).
- * A backslash escapes the next character. Unknown attribute types and empty
- * values are errors.
+ * A backslash escapes the next character. Unknown attribute types, empty
+ * values and control characters are errors.
  */
 int
 nkhsm_name_parse(const char *dn, X509_NAME **namep)
@@ -33,6 +33,10 @@ nkhsm_name_parse(const char *dn, X509_NAME **namep)
 		return NKHSM_ERR_FORMAT;
 	if (strlen(dn) >= sizeof(buf))
 		return NKHSM_ERR_TOO_LARGE;
+	/* No control characters, escaped or not: they would reach logs and UIs. */
+	for (p = dn; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return NKHSM_ERR_FORMAT;
 	if ((name = X509_NAME_new()) == NULL)
 		return NKHSM_ERR_NOMEM;
 	sep = *dn == '/' ? '/' : ',';

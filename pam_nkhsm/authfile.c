@@ -174,6 +174,37 @@ skip_options(const char *p)
 	return p;
 }
 
+/*
+ * A key of a type the module does not use (ssh-ed25519, ssh-rsa...) that
+ * nkhsm_sshkey_check refuses as weak: NKHSM_ERR_WEAK_KEY, why in errbuf.
+ * Anything else, a blob that does not decode included, is left alone.
+ */
+static int
+weak_other_key(const char *type, size_t tlen, char *errbuf, size_t errlen)
+{
+	const char *b64 = type + tlen;
+	const uint8_t *bt;
+	uint8_t *blob = NULL;
+	size_t blen, bloblen = 0, btlen;
+	struct nk_buf b;
+	int r;
+
+	while (*b64 == ' ' || *b64 == '\t')
+		b64++;
+	blen = strcspn(b64, " \t");
+	if ((r = nk_b64_decode(b64, blen, &blob, &bloblen)) != 0)
+		return r == NKHSM_ERR_NOMEM ? r : 0;
+	nk_buf_from(&b, blob, bloblen);
+	r = 0;
+	if (nk_buf_get_string_direct(&b, &bt, &btlen) == 0 && btlen == tlen &&
+	    memcmp(bt, type, tlen) == 0 &&
+	    nkhsm_sshkey_check(blob, bloblen, NULL, errbuf, errlen) ==
+	    NKHSM_ERR_WEAK_KEY)
+		r = NKHSM_ERR_WEAK_KEY;
+	free(blob);
+	return r;
+}
+
 static int
 parse_line(char *line, unsigned int lineno, const char *name,
     struct pnk_keys *keys, char *errbuf, size_t errlen)
@@ -184,7 +215,7 @@ parse_line(char *line, unsigned int lineno, const char *name,
 	uint8_t *blob = NULL;
 	struct nk_buf b;
 	nkhsm_point_t pt;
-	char *fp = NULL;
+	char *fp = NULL, why[256];
 	int fk, r;
 
 	while (*p == ' ' || *p == '\t')
@@ -208,6 +239,13 @@ parse_line(char *line, unsigned int lineno, const char *name,
 			return fk;
 	}
 	if (other_key_type(type, tlen) || fk) {
+		/* Not ours to use, but never a key no one should accept. */
+		if ((r = weak_other_key(type, tlen, why, sizeof(why))) != 0) {
+			if (r != NKHSM_ERR_NOMEM)
+				nk_errf(errbuf, errlen, "%s:%u: invalid %.*s key: %s",
+				    name, lineno, (int)tlen, type, why);
+			return r == NKHSM_ERR_NOMEM ? r : NKHSM_ERR_FORMAT;
+		}
 		keys->skipped++;
 		return 0;
 	}
@@ -232,14 +270,18 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		    btlen != tlen || memcmp(bt, type, tlen) != 0)
 			r = NKHSM_ERR_FORMAT;
 	}
-	if (r == 0 && (r = nkhsm_point_from_ssh_blob(blob, bloblen, &pt)) == 0)
-		r = nkhsm_point_check(&pt);
+	/* The key checks every reader shares (libnkhsm). */
+	why[0] = '\0';
+	if (r == 0 && (r = nkhsm_sshkey_check(blob, bloblen, NULL, why,
+	    sizeof(why))) == 0)
+		r = nkhsm_point_from_ssh_blob(blob, bloblen, &pt);
 	if (r != 0) {
 		free(blob);
 		if (r == NKHSM_ERR_NOMEM)
 			return r;	/* not the file's fault */
 		nk_errf(errbuf, errlen, "%s:%u: invalid %.*s key: %s", name,
-		    lineno, (int)tlen, type, nkhsm_strerror(r));
+		    lineno, (int)tlen, type, why[0] != '\0' ? why :
+		    nkhsm_strerror(r));
 		return NKHSM_ERR_FORMAT;
 	}
 	if (keys->n >= PNK_KEYS_MAX) {

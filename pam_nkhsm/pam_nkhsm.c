@@ -329,8 +329,17 @@ judge_certs(struct ctx *c, struct nk_buf *b, uint32_t *indexp)
 				found = (int)i;
 		}
 		if (found >= 0) {
+			EVP_PKEY_free(c->cakey);
+			c->cakey = NULL;
+			/* The key checks every reader shares (libnkhsm). */
 			if ((c->cakey = X509_get_pubkey(x)) == NULL ||
-			    nkhsm_point_from_pkey(c->cakey, &c->capt) != 0 ||
+			    nkhsm_pkey_check(c->cakey, err, sizeof(err)) != 0) {
+				lg(c, LOG_ERR, "certificate %u: key refused: %s", i,
+				    c->cakey == NULL ? "unreadable" : err);
+				EVP_PKEY_free(c->cakey);
+				c->cakey = NULL;
+				found = -1;
+			} else if (nkhsm_point_from_pkey(c->cakey, &c->capt) != 0 ||
 			    nkhsm_pubkey_fingerprint(c->cakey, &c->cafp) != 0)
 				found = -1;
 		}

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 
 #include "nkhsm.h"
 #include "nk-int.h"
+#include "buf.h"
 #include "cli.h"
 #include "ledger.h"
 #include "sshca.h"
@@ -55,6 +57,7 @@ struct opts {
 	const char	*opt[64];	/* -O */
 	size_t		 nopt;
 	int		 user, host;
+	int		 allow_host_wildcard;
 	const char	*curve;
 	const char	*label;
 	const char	*subject;
@@ -82,7 +85,8 @@ usage(FILE *f)
 "                          self-signed X.509 CA certificate, ledger\n"
 "  ca-pubkey               print the CA line for TrustedUserCAKeys/@cert-authority\n"
 "  sign (--user|--host) -I ID -n P1,P2 -V VALIDITY [-O OPT]... [-z SERIAL] KEY.pub...\n"
-"                          OpenSSH certificates, written as KEY-cert.pub\n"
+"                          OpenSSH certificates, written as KEY-cert.pub;\n"
+"                          --allow-host-wildcard lets a host principal be a pattern\n"
 "  x509 (--csr FILE | --pubkey FILE --subject DN) [--san TYPE:V,...]\n"
 "       [--profile user|host] [--days N] -o FILE\n"
 "  revoke SERIAL | --key-id ID | --key KEY.pub [--reason TEXT]\n"
@@ -227,6 +231,31 @@ read_text(const char *path, char **outp)
 	}
 	nd[len] = '\0';
 	*outp = (char *)nd;
+	return 0;
+}
+
+/* A public key file with exactly one key: 0, or an exit status. */
+static int
+read_pubkey(const char *path, unsigned int flags, struct sc_pubkey *pk)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char err[1024];
+	int r;
+
+	memset(pk, 0, sizeof(*pk));
+	if (cli_read_all(path, &data, &len) != 0) {
+		cli_errx("%s: %s", path, strerror(errno));
+		return EX_USAGE;
+	}
+	err[0] = '\0';
+	r = sc_pubkey_file(path, (const char *)data, len, flags, pk, err,
+	    sizeof(err));
+	free(data);
+	if (r != 0) {
+		cli_errx("%s", err[0] != '\0' ? err : nkhsm_strerror(r));
+		return r == NKHSM_ERR_NOMEM ? EX_FAIL : EX_USAGE;
+	}
 	return 0;
 }
 
@@ -666,7 +695,7 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 	struct sc_policy *pol = NULL;
 	char err[512], path[FILE_MAX], head[LOG_HASH_HEX];
 	unsigned long long first = 0;
-	char *text = NULL, *end;
+	char *end;
 	uint64_t from, to;
 	time_t now = time(NULL);
 	struct issued *is = NULL;
@@ -679,6 +708,10 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 	head[0] = '\0';
 	if (o->user == o->host) {
 		cli_errx("sign needs --user or --host");
+		return EX_USAGE;
+	}
+	if (o->allow_host_wildcard && !o->host) {
+		cli_errx("--allow-host-wildcard applies to --host certificates");
 		return EX_USAGE;
 	}
 	if (o->key_id == NULL || *o->key_id == '\0' ||
@@ -748,18 +781,12 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 	}
 	for (i = 0; i < (size_t)argc; i++) {
 		sc_certreq_init(&reqs[i], o->user ? SC_CERT_USER : SC_CERT_HOST);
-		free(text);
-		text = NULL;
-		if (read_text(argv[i], &text) != 0) {
-			cli_errx("%s: %s", argv[i], strerror(errno));
+		if ((ret = read_pubkey(argv[i], 0, &pks[i])) != 0)
 			goto out;
-		}
-		if (sc_pubkey_parse(text, &pks[i], err, sizeof(err)) != 0) {
-			cli_errx("%s: %s", argv[i], err);
-			goto out;
-		}
+		ret = EX_USAGE;
 		if ((reqs[i].key_id = strdup(o->key_id)) == NULL)
 			goto out;
+		reqs[i].allow_host_wildcard = o->allow_host_wildcard;
 		if (sc_parse_principals(&reqs[i], o->principals, err,
 		    sizeof(err)) != 0) {
 			cli_errx("%s", err);
@@ -853,7 +880,6 @@ cmd_sign(struct ca *ca, int argc, char **argv)
 	}
 	free(reqs);
 	free(pks);
-	free(text);
 	sc_policy_free(&pol);
 	for (i = 0; is != NULL && i < CHUNK; i++)
 		issued_free(&is[i]);
@@ -892,20 +918,160 @@ spki_fp(EVP_PKEY *pub, char **fpp, char **pemp)
 	return r;
 }
 
+/* The line of the second PEM block in text, or 0 when there is at most one. */
+static size_t
+second_pem_block(const char *text, size_t len)
+{
+	struct nk_lines it;
+	const char *line;
+	size_t n, seen = 0;
+
+	nk_lines_init(&it, text, len);
+	while (nk_lines_next(&it, "", len, &line, &n, NULL, 0) == 1)
+		if (n >= 11 && memcmp(line, "-----BEGIN ", 11) == 0 && seen++ > 0)
+			return it.lineno;
+	return 0;
+}
+
+/*
+ * x509 --pubkey: exactly one PEM public key, or one OpenSSH ECDSA line
+ * (with the shared one-key-per-file rule and key checks).
+ */
+static int
+read_x509_pubkey(const char *path, const uint8_t *data, size_t len,
+    EVP_PKEY **pubp)
+{
+	struct sc_pubkey pk;
+	char err[1024];
+	size_t line;
+	BIO *bio;
+	int r;
+
+	*pubp = NULL;
+	if (memmem(data, len, "-----BEGIN ", 11) != NULL) {
+		if ((line = second_pem_block((const char *)data, len)) != 0) {
+			cli_errx("%s:%zu: a second PEM block (one key per file)",
+			    path, line);
+			return EX_USAGE;
+		}
+		if ((bio = BIO_new_mem_buf(data, (int)len)) != NULL)
+			*pubp = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+		if (*pubp == NULL) {
+			cli_errx("%s: not a PEM public key", path);
+			return EX_USAGE;
+		}
+		return 0;
+	}
+	err[0] = '\0';
+	if ((r = sc_pubkey_file(path, (const char *)data, len, 0, &pk, err,
+	    sizeof(err))) != 0) {
+		cli_errx("%s", err[0] != '\0' ? err : nkhsm_strerror(r));
+		return r == NKHSM_ERR_NOMEM ? EX_FAIL : EX_USAGE;
+	}
+	r = nkhsm_pubkey_from_ssh_blob(pk.blob, pk.bloblen, pubp);
+	sc_pubkey_free(&pk);
+	if (r != 0) {
+		cli_errx("%s: --pubkey takes a PEM public key or an OpenSSH "
+		    "ECDSA line", path);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/* The subject key and name of an x509 request, checked before the token. */
+static int
+x509_subject(struct opts *o, const uint8_t *data, size_t len, EVP_PKEY **pubp,
+    X509_NAME **namep)
+{
+	X509_REQ *csr = NULL;
+	char err[512], safe[256];
+	const char *file = o->csr != NULL ? o->csr : o->pubkey;
+	int r, ret = EX_USAGE;
+
+	err[0] = '\0';
+	if (o->csr != NULL) {
+		if ((r = sc_x509_read_csr(data, len, &csr, err, sizeof(err))) != 0) {
+			cli_errx("%s: %s", o->csr, err);
+			return r == NKHSM_ERR_SIGNATURE ? EX_BADSIG : EX_USAGE;
+		}
+		if ((*pubp = X509_REQ_get_pubkey(csr)) == NULL ||
+		    (o->subject == NULL && (*namep = X509_NAME_dup(
+		    X509_REQ_get_subject_name(csr))) == NULL)) {
+			ret = EX_FAIL;
+			goto out;
+		}
+	} else if ((ret = read_x509_pubkey(o->pubkey, data, len, pubp)) != 0)
+		goto out;
+	ret = EX_USAGE;
+	if ((r = nkhsm_pkey_check(*pubp, err, sizeof(err))) != 0) {
+		cli_errx("%s: %s subject key refused: %s", file,
+		    OBJ_nid2sn(EVP_PKEY_get_base_id(*pubp)), err);
+		goto out;
+	}
+	if (o->subject != NULL && nkhsm_name_parse(o->subject, namep) != 0) {
+		cli_errx("invalid --subject '%s' (TYPE=value,..., no control "
+		    "characters)", cli_safe(o->subject, safe, sizeof(safe)));
+		goto out;
+	}
+	if (X509_NAME_entry_count(*namep) == 0) {
+		cli_errx("the certificate needs a subject (--subject)");
+		goto out;
+	}
+	if (sc_x509_name_check(*namep, err, sizeof(err)) != 0) {
+		cli_errx("%s: %s", o->subject != NULL ? "--subject" : o->csr, err);
+		goto out;
+	}
+	ret = 0;
+ out:
+	X509_REQ_free(csr);
+	return ret;
+}
+
+/* "DNS:a,IP:192.0.2.1": the parsed names, for the ledger. */
+static char *
+join_sans(const struct sc_san *sans, size_t n)
+{
+	struct nk_buf b;
+	char ip[INET6_ADDRSTRLEN], *s = NULL;
+	uint8_t *p = NULL;
+	size_t i, len = 0;
+	int r = 0;
+
+	nk_buf_init(&b);
+	for (i = 0; r == 0 && i < n; i++) {
+		const char *v = sans[i].value;
+
+		if (sans[i].type == SC_SAN_IP && inet_ntop(sans[i].iplen == 4 ?
+		    AF_INET : AF_INET6, sans[i].ip, ip, sizeof(ip)) != NULL)
+			v = ip;
+		if ((i > 0 && (r = nk_buf_put(&b, ",", 1)) != 0) ||
+		    (r = nk_buf_put(&b, sc_san_prefix(sans[i].type),
+		    strlen(sc_san_prefix(sans[i].type)))) != 0)
+			break;
+		r = nk_buf_put(&b, v, strlen(v));
+	}
+	if (r == 0 && (r = nk_buf_put(&b, "", 1)) == 0 &&
+	    (r = nk_buf_steal(&b, &p, &len)) == 0)
+		s = (char *)p;
+	nk_buf_free(&b);
+	return s;
+}
+
 static int
 cmd_x509(struct ca *ca, int argc, char **argv)
 {
 	struct opts *o = ca->o;
-	X509_REQ *csr = NULL;
+	struct sc_san *sans = NULL;
 	X509_NAME *name = NULL;
 	EVP_PKEY *pub = NULL;
 	X509 *cert = NULL;
 	BIO *bio = NULL;
 	uint8_t *data = NULL;
 	unsigned char *der = NULL;
-	size_t len = 0;
+	size_t len = 0, nsans = 0;
 	char err[512], serial[SC_SERIAL_HEX], *fp = NULL, *spem = NULL, *pem,
-	    head[LOG_HASH_HEX], subj[512];
+	    head[LOG_HASH_HEX], subj[512], *princ = NULL;
 	long pemlen, days = 365;
 	int profile, derlen, ret = EX_USAGE, r;
 	struct sc_entry e;
@@ -931,58 +1097,36 @@ cmd_x509(struct ca *ca, int argc, char **argv)
 		cli_errx("--days must be 1 to 3650");
 		return EX_USAGE;
 	}
+	if ((sans = calloc(SC_SAN_ITEMS, sizeof(*sans))) == NULL)
+		return EX_FAIL;
+	if ((r = sc_san_parse(o->san, profile, sans, SC_SAN_ITEMS, &nsans, err,
+	    sizeof(err))) != 0) {
+		cli_errx("%s", err);
+		goto out;
+	}
 	if (cli_read_all(o->csr != NULL ? o->csr : o->pubkey, &data, &len) != 0) {
 		cli_errx("%s: %s", o->csr != NULL ? o->csr : o->pubkey,
 		    strerror(errno));
-		return EX_FAIL;
-	}
-	if (o->csr != NULL) {
-		if ((r = sc_x509_read_csr(data, len, &csr, err, sizeof(err))) != 0) {
-			cli_errx("%s: %s", o->csr, err);
-			ret = r == NKHSM_ERR_SIGNATURE ? EX_BADSIG : EX_USAGE;
-			goto out;
-		}
-		if ((pub = X509_REQ_get_pubkey(csr)) == NULL)
-			goto out;
-		if (o->subject == NULL &&
-		    (name = X509_NAME_dup(X509_REQ_get_subject_name(csr))) == NULL)
-			goto out;
-	} else {
-		char *t;
-
-		if ((t = realloc(data, len + 1)) == NULL)
-			goto out;
-		data = (uint8_t *)t;
-		t[len] = '\0';
-		if ((bio = BIO_new_mem_buf(t, (int)len)) != NULL)
-			pub = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-		if (pub == NULL && nkhsm_pubkey_from_ssh(t, &pub, NULL) != 0) {
-			cli_errx("%s: not a PEM public key or an OpenSSH EC key",
-			    o->pubkey);
-			goto out;
-		}
-	}
-	if (o->subject != NULL && nkhsm_name_parse(o->subject, &name) != 0) {
-		cli_errx("invalid --subject '%s'", o->subject);
+		ret = EX_FAIL;
 		goto out;
 	}
-	if (X509_NAME_entry_count(name) == 0) {
-		cli_errx("the certificate needs a subject (--subject)");
+	if ((ret = x509_subject(o, data, len, &pub, &name)) != 0)
 		goto out;
-	}
 	if ((ret = state_dir(ca, 0)) != 0 || (ret = load_ca(ca, 1)) != 0)
 		goto out;
 	ret = EX_FAIL;
-	if ((r = sc_x509_issue(ca->key, ca->cacert, pub, name, o->san, profile,
-	    (unsigned int)days, &cert, serial, sizeof(serial), err,
+	if ((r = sc_x509_issue(ca->key, ca->cacert, pub, name, sans, nsans,
+	    profile, (unsigned int)days, &cert, serial, sizeof(serial), err,
 	    sizeof(err))) != 0) {
 		cli_errx("%s", err);
-		ret = r == NKHSM_ERR_INVALID_ARGUMENT || r == NKHSM_ERR_UNSUPPORTED ?
-		    EX_USAGE : r == NKHSM_ERR_SIGNATURE ? EX_BADSIG : cli_exit_for(r);
+		ret = r == NKHSM_ERR_INVALID_ARGUMENT || r == NKHSM_ERR_UNSUPPORTED ||
+		    r == NKHSM_ERR_WEAK_KEY || r == NKHSM_ERR_FORMAT ? EX_USAGE :
+		    r == NKHSM_ERR_SIGNATURE ? EX_BADSIG : cli_exit_for(r);
 		goto out;
 	}
 	if (spki_fp(pub, &fp, &spem) != 0 ||
-	    (derlen = i2d_X509(cert, &der)) <= 0)
+	    (derlen = i2d_X509(cert, &der)) <= 0 ||
+	    (princ = join_sans(sans, nsans)) == NULL)
 		goto out;
 	X509_NAME_oneline(name, subj, sizeof(subj));
 	memset(&e, 0, sizeof(e));
@@ -990,7 +1134,7 @@ cmd_x509(struct ca *ca, int argc, char **argv)
 	e.kind = profile == SC_PROFILE_HOST ? "x509-host" : "x509-user";
 	e.serial = serial;
 	e.key_id = subj;
-	e.principals = o->san != NULL ? o->san : "";
+	e.principals = princ;
 	{
 		struct tm tm;
 
@@ -1009,7 +1153,6 @@ cmd_x509(struct ca *ca, int argc, char **argv)
 		cli_errx("%s", err);
 		goto out;
 	}
-	BIO_free(bio);
 	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 	    !PEM_write_bio_X509(bio, cert) ||
 	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0 ||
@@ -1024,7 +1167,6 @@ cmd_x509(struct ca *ca, int argc, char **argv)
 	ret = 0;
  out:
 	BIO_free(bio);
-	X509_REQ_free(csr);
 	X509_NAME_free(name);
 	EVP_PKEY_free(pub);
 	X509_free(cert);
@@ -1032,6 +1174,8 @@ cmd_x509(struct ca *ca, int argc, char **argv)
 	free(data);
 	free(fp);
 	free(spem);
+	free(princ);
+	free(sans);
 	return ret;
 }
 
@@ -1040,7 +1184,7 @@ cmd_revoke(struct ca *ca, int argc, char **argv)
 {
 	struct opts *o = ca->o;
 	struct sc_pubkey pk;
-	char err[512], head[LOG_HASH_HEX], *text = NULL, *b64 = NULL, *hex;
+	char err[512], head[LOG_HASH_HEX], *b64 = NULL, *hex;
 	unsigned int n = 0;
 	/* Here --key names the public key file to revoke, not the CA key. */
 	const char *keyfile = o->key;
@@ -1088,17 +1232,16 @@ cmd_revoke(struct ca *ca, int argc, char **argv)
 		r = sc_ledger_revoke(ca->l, "key_id", o->key_id_rev, NULL,
 		    o->reason, &n, head, err, sizeof(err));
 	} else {
-		if (read_text(keyfile, &text) != 0 ||
-		    sc_pubkey_parse(text, &pk, err, sizeof(err)) != 0 ||
-		    nk_b64_encode(pk.blob, pk.bloblen, 1, &b64) != 0) {
-			cli_errx("%s: %s", keyfile, err[0] ? err : strerror(errno));
-			free(text);
-			return EX_USAGE;
+		/* A key no one should accept may still need revoking. */
+		if ((ret = read_pubkey(keyfile, SC_PUBKEY_WEAK_OK, &pk)) != 0)
+			return ret;
+		if (nk_b64_encode(pk.blob, pk.bloblen, 1, &b64) != 0) {
+			sc_pubkey_free(&pk);
+			return EX_FAIL;
 		}
 		r = sc_ledger_revoke(ca->l, "key", pk.fp, b64, o->reason, &n,
 		    head, err, sizeof(err));
 	}
-	free(text);
 	free(b64);
 	sc_pubkey_free(&pk);
 	if (r != 0) {
@@ -1618,7 +1761,8 @@ static const struct command {
 } commands[] = {
 	{ "init", cmd_init, 0, 0, "curve label subject days key token pin-source allow-final-try" },
 	{ "ca-pubkey", cmd_ca_pubkey, 0, 0, "" },
-	{ "sign", cmd_sign, 1, BATCH_MAX, "user host I n V O z policy key pin-source allow-final-try" },
+	{ "sign", cmd_sign, 1, BATCH_MAX, "user host allow-host-wildcard I n V O z policy key pin-source "
+	    "allow-final-try" },
 	{ "x509", cmd_x509, 0, 0, "csr pubkey subject san profile days output key pin-source allow-final-try" },
 	{ "revoke", cmd_revoke, 0, 1, "key-id key reason" },
 	{ "krl", cmd_krl, 0, 0, "output" },
@@ -1647,6 +1791,7 @@ main(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "user", no_argument, NULL, 'u' },
 		{ "host", no_argument, NULL, 'H' },
+		{ "allow-host-wildcard", no_argument, NULL, 'w' + 256 },
 		{ "curve", required_argument, NULL, 'c' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "subject", required_argument, NULL, 'S' },
@@ -1707,6 +1852,7 @@ main(int argc, char **argv)
 		case 'p': o.policy = optarg; break;
 		case 'u': o.user = 1; break;
 		case 'H': o.host = 1; break;
+		case 'w' + 256: o.allow_host_wildcard = 1; break;
 		case 'c': o.curve = optarg; break;
 		case 'l': o.label = optarg; break;
 		case 'S': o.subject = optarg; break;

@@ -16,7 +16,7 @@
 #define SC_KEYID_LEN_MAX	255
 #define SC_OPTIONS_MAX		16
 #define SC_OPTION_LEN_MAX	1024
-#define SC_RSA_MIN_BITS		2048
+#define SC_RSA_MIN_BITS		2048	/* NKHSM_RSA_MIN_BITS */
 #define SC_NONCE_LEN		32
 #define SC_FOREVER		UINT64_MAX
 
@@ -32,10 +32,19 @@ struct sc_pubkey {
 
 /*
  * Parse "type base64 [comment]". Rejects certificates, unknown types,
- * malformed blobs and RSA keys under SC_RSA_MIN_BITS (errbuf says which).
+ * malformed blobs and every key nkhsm_sshkey_check refuses (errbuf says
+ * which), unless flags has SC_PUBKEY_WEAK_OK (to revoke such a key).
  */
-int sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
-    size_t errlen);
+#define SC_PUBKEY_WEAK_OK	0x01
+int sc_pubkey_parse(const char *line, unsigned int flags, struct sc_pubkey *pk,
+    char *errbuf, size_t errlen);
+/*
+ * A public key file: exactly one key line; blank and '#' lines around it
+ * are allowed. Anything else, a second key included, is an error naming
+ * the file and line.
+ */
+int sc_pubkey_file(const char *name, const char *text, size_t len,
+    unsigned int flags, struct sc_pubkey *pk, char *errbuf, size_t errlen);
 void sc_pubkey_free(struct sc_pubkey *pk);
 
 #define SC_CERT_USER	1
@@ -59,11 +68,17 @@ struct sc_certreq {
 	struct sc_option ext[SC_OPTIONS_MAX];	/* extensions */
 	size_t		 next;
 	int		 clear_ext;		/* -O clear given */
+	int		 allow_host_wildcard;	/* host principals may be patterns */
 };
 
 void sc_certreq_init(struct sc_certreq *req, int type);
 void sc_certreq_free(struct sc_certreq *req);
-/* -n: comma-separated; empty names, duplicates and oversize refused. */
+/*
+ * -n: comma-separated; empty names, duplicates, control characters and
+ * oversize refused. A host certificate's principal with '*' or '?' is
+ * refused unless req->allow_host_wildcard is set: OpenSSH versions that
+ * match host principals as patterns would take "*" for every host name.
+ */
 int sc_parse_principals(struct sc_certreq *req, const char *list,
     char *errbuf, size_t errlen);
 /*
@@ -71,7 +86,8 @@ int sc_parse_principals(struct sc_certreq *req, const char *list,
  * verify-required, no-touch-required, permit-X11-forwarding,
  * permit-agent-forwarding, permit-port-forwarding, permit-pty,
  * permit-user-rc, and no-* forms that remove a default extension.
- * Critical options on host certificates are refused.
+ * Critical options on host certificates, and control characters anywhere
+ * in an option, are refused.
  */
 int sc_parse_option(struct sc_certreq *req, const char *opt, char *errbuf,
     size_t errlen);
@@ -81,7 +97,8 @@ int sc_apply_default_extensions(struct sc_certreq *req);
  * -V: "+1h", "-5m:+1d", "20261128", "202611281530", "20261128153000",
  * "always:+1d", "forever" (explicit). Intervals in s, m, h, d, w; several
  * may be combined ("+1h30m"). Times are UTC. Without a colon, a relative
- * interval is "from now to now+interval".
+ * interval is "from now to now+interval". A window that ends before it
+ * starts, or that has ended by now, is refused.
  */
 int sc_parse_validity(const char *s, time_t now, uint64_t *fromp,
     uint64_t *top, char *errbuf, size_t errlen);

@@ -32,30 +32,15 @@ sc_pubkey_free(struct sc_pubkey *pk)
 	memset(pk, 0, sizeof(*pk));
 }
 
-/* Bits of a big-endian magnitude. */
-static unsigned int
-mag_bits(const uint8_t *v, size_t len)
-{
-	unsigned int bits;
-	uint8_t top;
-
-	if (len == 0)
-		return 0;
-	bits = (unsigned int)(len * 8);
-	for (top = v[0]; (top & 0x80) == 0 && bits > 0; top <<= 1)
-		bits--;
-	return bits;
-}
-
 int
-sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
-    size_t errlen)
+sc_pubkey_parse(const char *line, unsigned int flags, struct sc_pubkey *pk,
+    char *errbuf, size_t errlen)
 {
 	const char *type, *b64, *comment;
-	const uint8_t *bt, *v1, *v2;
-	size_t tlen, blen, l1, l2, clen;
+	const uint8_t *bt;
+	size_t tlen, blen, btlen, clen, i;
 	struct nk_buf b;
-	nkhsm_point_t pt;
+	char why[256];
 	int r = NKHSM_ERR_FORMAT;
 
 	memset(pk, 0, sizeof(*pk));
@@ -68,6 +53,13 @@ sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
 		nk_errf(errbuf, errlen, "not a public key line (TYPE BASE64 [comment])");
 		return NKHSM_ERR_FORMAT;
 	}
+	for (i = 0; i < tlen; i++) {
+		if (type[i] <= 0x20 || type[i] >= 0x7f) {
+			nk_errf(errbuf, errlen, "not a public key line (the type "
+			    "has a control character)");
+			return NKHSM_ERR_FORMAT;
+		}
+	}
 	memcpy(pk->type, type, tlen);
 	pk->type[tlen] = '\0';
 	if (tlen > strlen(CERT_SUFFIX) &&
@@ -78,53 +70,33 @@ sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
 	}
 	if ((r = nk_b64_decode(b64, blen, &pk->blob, &pk->bloblen)) != 0) {
 		nk_errf(errbuf, errlen, "the key is not valid base64");
+		r = r == NKHSM_ERR_NOMEM ? r : NKHSM_ERR_FORMAT;
+		goto fail;
+	}
+	nk_buf_from(&b, pk->blob, pk->bloblen);
+	if (nk_buf_get_string_direct(&b, &bt, &btlen) != 0 || btlen != tlen ||
+	    memcmp(bt, type, tlen) != 0) {
+		nk_errf(errbuf, errlen, "the key blob is not of type %s", pk->type);
 		r = NKHSM_ERR_FORMAT;
 		goto fail;
 	}
-	r = NKHSM_ERR_FORMAT;
-	nk_buf_from(&b, pk->blob, pk->bloblen);
-	if (nk_buf_get_string_direct(&b, &bt, &l1) != 0 || l1 != tlen ||
-	    memcmp(bt, type, tlen) != 0) {
-		nk_errf(errbuf, errlen, "the key blob is not of type %s", pk->type);
-		goto fail;
-	}
-	if (strncmp(pk->type, "ecdsa-sha2-nistp", 16) == 0) {
-		/* Shape, then the point on its curve (as an EVP_PKEY would). */
-		if ((r = nkhsm_point_from_ssh_blob(pk->blob, pk->bloblen,
-		    &pt)) != 0 || (r = nkhsm_point_check(&pt)) != 0) {
-			nk_errf(errbuf, errlen, "invalid %s key: %s", pk->type,
-			    nkhsm_strerror(r));
-			goto fail;
-		}
-		pk->bits = (unsigned int)nkhsm_curve_bytes(pt.curve) * 8;
-		if (pt.curve == NKHSM_CURVE_P521)
-			pk->bits = 521;
-	} else if (strcmp(pk->type, "ssh-ed25519") == 0) {
-		if (nk_buf_get_string_direct(&b, &v1, &l1) != 0 || l1 != 32 ||
-		    nk_buf_avail(&b) != 0) {
-			nk_errf(errbuf, errlen, "invalid ssh-ed25519 key");
-			goto fail;
-		}
-		pk->bits = 256;
-	} else if (strcmp(pk->type, "ssh-rsa") == 0) {
-		/* mpint e, mpint n: positive, minimal, e odd and >= 3 */
-		if (nk_buf_get_bignum2_bytes_direct(&b, &v1, &l1) != 0 ||
-		    nk_buf_get_bignum2_bytes_direct(&b, &v2, &l2) != 0 ||
-		    nk_buf_avail(&b) != 0 || l1 == 0 || l1 > 8 ||
-		    (v1[l1 - 1] & 1) == 0 || (l1 == 1 && v1[0] < 3) || l2 == 0) {
-			nk_errf(errbuf, errlen, "invalid ssh-rsa key");
-			goto fail;
-		}
-		pk->bits = mag_bits(v2, l2);
-		if (pk->bits < SC_RSA_MIN_BITS || pk->bits > 16384) {
-			nk_errf(errbuf, errlen, "RSA key of %u bits refused "
-			    "(at least %d)", pk->bits, SC_RSA_MIN_BITS);
-			r = NKHSM_ERR_UNSUPPORTED;
-			goto fail;
-		}
-	} else {
+	if (strncmp(pk->type, "ecdsa-sha2-nistp", 16) != 0 &&
+	    strcmp(pk->type, "ssh-ed25519") != 0 &&
+	    strcmp(pk->type, "ssh-rsa") != 0) {
 		nk_errf(errbuf, errlen, "unsupported key type %s", pk->type);
 		r = NKHSM_ERR_UNSUPPORTED;
+		goto fail;
+	}
+	/* The checks every reader of a key shares (libnkhsm). */
+	why[0] = '\0';
+	r = nkhsm_sshkey_check(pk->blob, pk->bloblen, &pk->bits, why,
+	    sizeof(why));
+	if (r == NKHSM_ERR_WEAK_KEY && (flags & SC_PUBKEY_WEAK_OK))
+		r = 0;
+	if (r != 0) {
+		nk_errf(errbuf, errlen, "%s %s key: %s", r ==
+		    NKHSM_ERR_UNSUPPORTED ? "unsupported" : "invalid", pk->type,
+		    why);
 		goto fail;
 	}
 	if ((r = nkhsm_blob_fingerprint(pk->blob, pk->bloblen, &pk->fp)) != 0)
@@ -138,6 +110,69 @@ sc_pubkey_parse(const char *line, struct sc_pubkey *pk, char *errbuf,
 	return 0;
  fail:
 	sc_pubkey_free(pk);
+	return r;
+}
+
+/* Blank, or a '#' comment. */
+static int
+line_is_blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'); i++)
+		;
+	return i == len || s[i] == '#';
+}
+
+int
+sc_pubkey_file(const char *name, const char *text, size_t len,
+    unsigned int flags, struct sc_pubkey *pk, char *errbuf, size_t errlen)
+{
+	struct nk_lines it;
+	const char *line;
+	size_t n, keyline = 0;
+	char *copy = NULL, why[512];
+	int r;
+
+	memset(pk, 0, sizeof(*pk));
+	nk_lines_init(&it, text, len);
+	while ((r = nk_lines_next(&it, name, NKHSM_PUBKEY_LINE_MAX * 4, &line,
+	    &n, errbuf, errlen)) == 1) {
+		if (line_is_blank(line, n))
+			continue;
+		if (keyline != 0) {
+			nk_errf(errbuf, errlen, "%s:%zu: a second public key (one "
+			    "key per file; the first is on line %zu)", name,
+			    it.lineno, keyline);
+			r = NKHSM_ERR_FORMAT;
+			goto out;
+		}
+		keyline = it.lineno;
+		if ((copy = strndup(line, n)) == NULL) {
+			r = NKHSM_ERR_NOMEM;
+			goto out;
+		}
+		why[0] = '\0';
+		if ((r = sc_pubkey_parse(copy, flags, pk, why, sizeof(why))) != 0) {
+			nk_errf(errbuf, errlen, "%s:%zu: %s", name, keyline, why);
+			goto out;
+		}
+	}
+	if (r != 0) {
+		r = r == NKHSM_ERR_CONFIG ? NKHSM_ERR_FORMAT : r;
+		goto out;
+	}
+	if (keyline == 0) {
+		nk_errf(errbuf, errlen, "%s: not a public key line (the file "
+		    "has none)", name);
+		r = NKHSM_ERR_FORMAT;
+		goto out;
+	}
+	r = 0;
+ out:
+	if (r != 0)
+		sc_pubkey_free(pk);
+	free(copy);
 	return r;
 }
 
@@ -191,7 +226,7 @@ sc_parse_principals(struct sc_certreq *req, const char *list, char *errbuf,
 {
 	const char *p = list, *e;
 	size_t n, i;
-	char *name;
+	char *name, echo[NK_ECHO_MAX * 4 + 1];
 
 	if (list == NULL || *list == '\0') {
 		nk_errf(errbuf, errlen, "no principals (-n): refusing a "
@@ -209,8 +244,18 @@ sc_parse_principals(struct sc_certreq *req, const char *list, char *errbuf,
 			return NKHSM_ERR_INVALID_ARGUMENT;
 		}
 		if (n > SC_PRINCIPAL_LEN_MAX || !name_ok(p, n)) {
-			nk_errf(errbuf, errlen, "principal '%.*s' is too long or "
-			    "has control characters", (int)(n > 64 ? 64 : n), p);
+			nk_echo(echo, sizeof(echo), p, n > 64 ? 64 : n);
+			nk_errf(errbuf, errlen, "principal '%s' is too long or "
+			    "has control characters", echo);
+			return NKHSM_ERR_INVALID_ARGUMENT;
+		}
+		if (req->type == SC_CERT_HOST && !req->allow_host_wildcard &&
+		    (memchr(p, '*', n) != NULL || memchr(p, '?', n) != NULL)) {
+			nk_errf(errbuf, errlen, "host principal '%.*s' is a pattern: "
+			    "an OpenSSH that matches host principals as patterns "
+			    "would take it for every host name it matches "
+			    "(--allow-host-wildcard to mean it)",
+			    (int)(n > 64 ? 64 : n), p);
 			return NKHSM_ERR_INVALID_ARGUMENT;
 		}
 		if (req->nprincipals >= SC_PRINCIPALS_MAX) {
@@ -354,6 +399,14 @@ sc_parse_option(struct sc_certreq *req, const char *opt, char *errbuf,
 	if (strlen(opt) > SC_OPTION_LEN_MAX) {
 		nk_errf(errbuf, errlen, "option too long");
 		return NKHSM_ERR_TOO_LARGE;
+	}
+	for (i = 0; opt[i] != '\0'; i++) {
+		if ((unsigned char)opt[i] < 0x20 || opt[i] == 0x7f) {
+			nk_errf(errbuf, errlen, "-O: control character 0x%02x at "
+			    "byte %zu: not allowed in an option", (unsigned char)opt[i],
+			    i + 1);
+			return NKHSM_ERR_INVALID_ARGUMENT;
+		}
 	}
 	if (req->type == SC_CERT_HOST) {
 		nk_errf(errbuf, errlen, "-O %.64s: host certificates take no "
@@ -534,6 +587,11 @@ sc_parse_validity(const char *s, time_t now, uint64_t *fromp, uint64_t *top,
 	}
 	if (to <= from) {
 		nk_errf(errbuf, errlen, "-V %s: the certificate would never be valid",
+		    s);
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	}
+	if (to <= (uint64_t)now) {
+		nk_errf(errbuf, errlen, "-V %s: the validity has already ended",
 		    s);
 		return NKHSM_ERR_INVALID_ARGUMENT;
 	}

@@ -18,7 +18,6 @@
 #include "nk-int.h"
 #include "x509ca.h"
 
-#define SAN_MAX		1024
 #define DAYS_MAX	3650
 
 /* RFC 7093 method 1: leftmost 160 bits of SHA-256 of the key bits. */
@@ -84,99 +83,111 @@ random_serial(ASN1_INTEGER *out, char *serialhex, size_t hexlen)
 	return r;
 }
 
-/*
- * "DNS:a.example,IP:192.0.2.1" for hosts; "email:a@example,UPN:a@REALM"
- * for users; checked, then turned into OpenSSL's subjectAltName syntax.
- */
-static int
-san_value(const char *sans, int profile, char *out, size_t outlen,
-    char *errbuf, size_t errlen)
+/* The msUPN otherName: 1.3.6.1.4.1.311.20.2.3, a UTF8String. */
+static GENERAL_NAME *
+upn_name(const char *v)
 {
-	char buf[SAN_MAX], *item, *save = NULL;
-	size_t o = 0;
-	int n;
+	GENERAL_NAME *g = NULL;
+	ASN1_OBJECT *oid = NULL;
+	ASN1_TYPE *val = NULL;
+	ASN1_UTF8STRING *s = NULL;
 
-	out[0] = '\0';
-	if (sans == NULL || *sans == '\0') {
-		if (profile == SC_PROFILE_HOST) {
-			nk_errf(errbuf, errlen, "a host certificate needs --san "
-			    "DNS:name or IP:address");
-			return -1;
-		}
+	if ((g = GENERAL_NAME_new()) == NULL ||
+	    (oid = OBJ_txt2obj("1.3.6.1.4.1.311.20.2.3", 1)) == NULL ||
+	    (val = ASN1_TYPE_new()) == NULL ||
+	    (s = ASN1_UTF8STRING_new()) == NULL ||
+	    !ASN1_STRING_set(s, v, -1))
+		goto fail;
+	ASN1_TYPE_set(val, V_ASN1_UTF8STRING, s);
+	s = NULL;
+	if (!GENERAL_NAME_set0_othername(g, oid, val))
+		goto fail;
+	return g;
+ fail:
+	ASN1_UTF8STRING_free(s);
+	ASN1_TYPE_free(val);
+	ASN1_OBJECT_free(oid);
+	GENERAL_NAME_free(g);
+	return NULL;
+}
+
+/* One parsed name as a GENERAL_NAME. */
+static GENERAL_NAME *
+general_name(const struct sc_san *s)
+{
+	GENERAL_NAME *g;
+	ASN1_STRING *v;
+
+	if (s->type == SC_SAN_UPN)
+		return upn_name(s->value);
+	if ((g = GENERAL_NAME_new()) == NULL)
+		return NULL;
+	v = s->type == SC_SAN_IP ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new();
+	if (v == NULL || !(s->type == SC_SAN_IP ?
+	    ASN1_STRING_set(v, s->ip, (int)s->iplen) :
+	    ASN1_STRING_set(v, s->value, -1))) {
+		ASN1_STRING_free(v);
+		GENERAL_NAME_free(g);
+		return NULL;
+	}
+	GENERAL_NAME_set0_value(g, s->type == SC_SAN_IP ? GEN_IPADD :
+	    s->type == SC_SAN_DNS ? GEN_DNS : GEN_EMAIL, v);
+	return g;
+}
+
+/* The subjectAltName extension, built from the parsed names. */
+static int
+add_sans(X509 *x, const struct sc_san *sans, size_t n)
+{
+	GENERAL_NAMES *gens;
+	GENERAL_NAME *g;
+	size_t i;
+	int ok = 0;
+
+	if (n == 0)
 		return 0;
-	}
-	if (strlen(sans) >= sizeof(buf)) {
-		nk_errf(errbuf, errlen, "--san too long");
+	if ((gens = GENERAL_NAMES_new()) == NULL)
 		return -1;
+	for (i = 0; i < n; i++) {
+		if ((g = general_name(&sans[i])) == NULL)
+			goto out;
+		if (!sk_GENERAL_NAME_push(gens, g)) {
+			GENERAL_NAME_free(g);
+			goto out;
+		}
 	}
-	strcpy(buf, sans);
-	for (item = strtok_r(buf, ",", &save); item != NULL;
-	    item = strtok_r(NULL, ",", &save)) {
-		const char *v = strchr(item, ':');
-
-		if (v == NULL || v[1] == '\0' || strpbrk(v + 1, " \t;\"\\") != NULL) {
-			nk_errf(errbuf, errlen, "--san item '%.64s': use TYPE:value",
-			    item);
-			return -1;
-		}
-		v++;
-		if (profile == SC_PROFILE_HOST && strncmp(item, "DNS:", 4) == 0)
-			n = snprintf(out + o, outlen - o, "%sDNS:%s", o ? "," : "", v);
-		else if (profile == SC_PROFILE_HOST && strncmp(item, "IP:", 3) == 0)
-			n = snprintf(out + o, outlen - o, "%sIP:%s", o ? "," : "", v);
-		else if (profile == SC_PROFILE_USER && strncmp(item, "email:", 6) == 0)
-			n = snprintf(out + o, outlen - o, "%semail:%s", o ? "," : "", v);
-		else if (profile == SC_PROFILE_USER && strncmp(item, "UPN:", 4) == 0)
-			n = snprintf(out + o, outlen - o,
-			    "%sotherName:msUPN;UTF8:%s", o ? "," : "", v);
-		else {
-			nk_errf(errbuf, errlen, "--san item '%.64s' does not fit the "
-			    "%s profile (%s)", item, profile == SC_PROFILE_HOST ?
-			    "host" : "user", profile == SC_PROFILE_HOST ?
-			    "DNS:, IP:" : "email:, UPN:");
-			return -1;
-		}
-		if (n < 0 || (size_t)n >= outlen - o) {
-			nk_errf(errbuf, errlen, "--san too long");
-			return -1;
-		}
-		o += (size_t)n;
-	}
-	return 0;
+	ok = X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0) == 1;
+ out:
+	GENERAL_NAMES_free(gens);
+	return ok ? 0 : -1;
 }
 
 int
 sc_x509_issue(nkhsm_key_t *cakey, X509 *cacert, EVP_PKEY *pub,
-    X509_NAME *subject, const char *sans, int profile, unsigned int days,
-    X509 **certp, char *serialhex, size_t hexlen, char *errbuf, size_t errlen)
+    X509_NAME *subject, const struct sc_san *sans, size_t nsans, int profile,
+    unsigned int days, X509 **certp, char *serialhex, size_t hexlen,
+    char *errbuf, size_t errlen)
 {
 	X509 *x = NULL;
 	EVP_PKEY *signer = NULL;
 	ASN1_OCTET_STRING *ski = NULL;
 	AUTHORITY_KEYID *akid = NULL;
 	const ASN1_OCTET_STRING *caski;
-	char san[SAN_MAX + 256];
-	nkhsm_curve_t curve;
-	int r = NKHSM_ERR_CRYPTO, bits;
+	int r = NKHSM_ERR_CRYPTO;
 
 	*certp = NULL;
 	if (days == 0 || days > DAYS_MAX) {
 		nk_errf(errbuf, errlen, "--days must be 1 to %d", DAYS_MAX);
 		return NKHSM_ERR_INVALID_ARGUMENT;
 	}
-	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA &&
-	    (bits = EVP_PKEY_get_bits(pub)) < 2048) {
-		nk_errf(errbuf, errlen, "RSA key of %d bits refused (at least 2048)",
-		    bits);
-		return NKHSM_ERR_UNSUPPORTED;
-	}
-	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC &&
-	    nkhsm_curve_of_pkey(pub, &curve) != 0) {
-		nk_errf(errbuf, errlen, "EC subject keys must be P-256, P-384 or P-521");
-		return NKHSM_ERR_UNSUPPORTED;
-	}
-	if (san_value(sans, profile, san, sizeof(san), errbuf, errlen) != 0)
+	/* The key checks every reader shares (libnkhsm). */
+	if ((r = nkhsm_pkey_check(pub, errbuf, errlen)) != 0)
+		return r;
+	if (profile == SC_PROFILE_HOST && nsans == 0) {
+		nk_errf(errbuf, errlen, "a host certificate needs --san");
 		return NKHSM_ERR_INVALID_ARGUMENT;
+	}
+	r = NKHSM_ERR_CRYPTO;
 	if ((x = X509_new()) == NULL ||
 	    !X509_set_version(x, X509_VERSION_3) ||
 	    random_serial(X509_get_serialNumber(x), serialhex, hexlen) != 0 ||
@@ -202,7 +213,7 @@ sc_x509_issue(nkhsm_key_t *cakey, X509 *cacert, EVP_PKEY *pub,
 	    "critical,digitalSignature") != 0 ||
 	    add_ext(x, cacert, NID_ext_key_usage, profile == SC_PROFILE_HOST ?
 	    "serverAuth" : "clientAuth") != 0 ||
-	    (san[0] != '\0' && add_ext(x, cacert, NID_subject_alt_name, san) != 0))
+	    add_sans(x, sans, nsans) != 0)
 		goto out;
 	if ((ski = key_id(X509_get_X509_PUBKEY(x))) == NULL ||
 	    !X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0, 0) ||
@@ -240,6 +251,34 @@ sc_x509_issue(nkhsm_key_t *cakey, X509 *cacert, EVP_PKEY *pub,
 	ASN1_OCTET_STRING_free(ski);
 	AUTHORITY_KEYID_free(akid);
 	X509_free(x);
+	return r;
+}
+
+int
+sc_x509_name_check(const X509_NAME *name, char *errbuf, size_t errlen)
+{
+	const X509_NAME_ENTRY *ne;
+	unsigned char *u = NULL;
+	int i, j, len, r = 0;
+
+	for (i = 0; r == 0 && i < X509_NAME_entry_count(name); i++) {
+		ne = X509_NAME_get_entry(name, i);
+		if ((len = ASN1_STRING_to_UTF8(&u,
+		    X509_NAME_ENTRY_get_data(ne))) < 0) {
+			nk_errf(errbuf, errlen, "subject entry %d is not text", i + 1);
+			return NKHSM_ERR_FORMAT;
+		}
+		for (j = 0; j < len; j++) {
+			if (u[j] < 0x20 || u[j] == 0x7f) {
+				nk_errf(errbuf, errlen, "control character 0x%02x in "
+				    "subject entry %d", u[j], i + 1);
+				r = NKHSM_ERR_INVALID_ARGUMENT;
+				break;
+			}
+		}
+		OPENSSL_free(u);
+		u = NULL;
+	}
 	return r;
 }
 

@@ -9,14 +9,19 @@
 #include <openssl/x509.h>
 
 #include "nkhsm.h"
+#include "san.h"
 
-#define SC_PROFILE_USER	1	/* clientAuth, email:/UPN: names */
-#define SC_PROFILE_HOST	2	/* serverAuth, DNS:/IP: names (required) */
+#define SC_PROFILE_HOST	SC_SAN_HOST	/* serverAuth, DNS:/IP: names (required) */
+#define SC_PROFILE_USER	SC_SAN_USER	/* clientAuth, email:/UPN: names */
 #define SC_SERIAL_HEX	64
 
+/* pub must pass nkhsm_pkey_check; sans come from sc_san_parse. */
 int sc_x509_issue(nkhsm_key_t *cakey, X509 *cacert, EVP_PKEY *pub,
-    X509_NAME *subject, const char *sans, int profile, unsigned int days,
-    X509 **certp, char *serialhex, size_t hexlen, char *errbuf, size_t errlen);
+    X509_NAME *subject, const struct sc_san *sans, size_t nsans, int profile,
+    unsigned int days, X509 **certp, char *serialhex, size_t hexlen,
+    char *errbuf, size_t errlen);
+/* Every entry of the name as UTF-8 without control characters. */
+int sc_x509_name_check(const X509_NAME *name, char *errbuf, size_t errlen);
 /* PEM or DER; its signature must verify with its own key. */
 int sc_x509_read_csr(const uint8_t *data, size_t len, X509_REQ **reqp,
     char *errbuf, size_t errlen);

@@ -24,12 +24,15 @@ INTEGRATION_TESTS = \
 	tests/integration/pam-session.sh \
 	tests/integration/pam-sweep.sh \
 	tests/integration/pam-ca.sh \
+	tests/integration/pam-keys.sh \
 	tests/integration/sweep-tool.sh \
 	tests/integration/sweep-sshca.sh \
 	tests/integration/sshca-sign.sh \
 	tests/integration/sshca-sshd.sh \
 	tests/integration/sshca-ledger.sh \
 	tests/integration/sshca-x509.sh \
+	tests/integration/sshca-keys.sh \
+	tests/integration/sshca-input.sh \
 	tests/integration/card-tool.sh \
 	tests/integration/pam-replay.sh \
 	tests/integration/pam-bind.sh \
@@ -43,6 +46,7 @@ EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/tool-checks.sh tests/integration/sshca-checks.sh \
 	tests/valgrind.supp \
 	tests/integration/card-common.sh tests/integration/pam-fixed.sh \
+	tests/integration/badkeys.py \
 	$(INTEGRATION_TESTS)
 
 # --version of every program against configure.ac's version.

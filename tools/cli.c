@@ -121,6 +121,7 @@ cli_exit_for(int r)
 	case NKHSM_ERR_URI:
 	case NKHSM_ERR_CONFIG:
 	case NKHSM_ERR_INVALID_ARGUMENT:
+	case NKHSM_ERR_WEAK_KEY:
 		return EX_USAGE;
 	default:
 		return EX_FAIL;

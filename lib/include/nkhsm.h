@@ -54,7 +54,8 @@ extern "C" {
 #define NKHSM_ERR_CONFIG		-26	/* bad configuration file */
 #define NKHSM_ERR_PERMISSION		-27	/* unsafe owner or mode */
 #define NKHSM_ERR_TOKEN_FULL		-28
-#define NKHSM_ERR_LAST			-28
+#define NKHSM_ERR_WEAK_KEY		-29	/* a key no one should accept */
+#define NKHSM_ERR_LAST			-29
 
 const char *nkhsm_strerror(int err);
 
@@ -94,6 +95,26 @@ int nkhsm_point_from_pkey(const EVP_PKEY *pub, nkhsm_point_t *pt);
  */
 int nkhsm_point_from_ssh_blob(const uint8_t *blob, size_t len,
     nkhsm_point_t *pt);
+
+/*
+ * Key checks (keycheck.c), shared by every reader of a subject key or an
+ * authorized key. NKHSM_ERR_WEAK_KEY for a key no one should certify or
+ * accept: an EC point off its curve; an Ed25519 point of small order (a
+ * constant signature verifies for it) or not canonically encoded (y >= p);
+ * RSA under NKHSM_RSA_MIN_BITS, or with an even modulus, an even public
+ * exponent or 1. NKHSM_ERR_FORMAT when malformed, NKHSM_ERR_UNSUPPORTED
+ * for other key types and sizes. errbuf says which.
+ */
+#define NKHSM_RSA_MIN_BITS	2048
+#define NKHSM_RSA_MAX_BITS	16384
+/* An OpenSSH blob: ecdsa-sha2-nistp256/384/521, ssh-ed25519 or ssh-rsa. */
+int nkhsm_sshkey_check(const uint8_t *blob, size_t len, unsigned int *bitsp,
+    char *errbuf, size_t errlen);
+/* A key from X.509 (SPKI, request, certificate): EC, Ed25519 or RSA. */
+int nkhsm_pkey_check(const EVP_PKEY *pub, char *errbuf, size_t errlen);
+/* The 32-byte encoding of an Ed25519 public key. */
+int nkhsm_ed25519_check(const uint8_t *pub, size_t len, char *errbuf,
+    size_t errlen);
 
 /* RFC 7512 PKCS#11 URIs. */
 typedef struct nkhsm_uri nkhsm_uri_t;

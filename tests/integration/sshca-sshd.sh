@@ -159,8 +159,12 @@ try "$T/wrong" "a certificate for another principal is refused" refused
 sshd_said "Certificate invalid: name is not a listed principal" \
     "sshd says why: not a listed principal"
 userkey ecdsa expired
-expect_exit 0 "sign an expired certificate (-V 20200101:20200102)" sc sign --user \
-    -I expired-id -n "$SSH_USER" -V 20200101:20200102 "$T/expired.pub"
+# nkhsm-sshca refuses a validity that has ended: make one end in a second.
+expect_exit 2 "a validity that has ended is not issued (-V 20200101:20200102)" sc sign \
+    --user -I expired-id -n "$SSH_USER" -V 20200101:20200102 "$T/expired.pub"
+expect_exit 0 "sign a certificate that expires in a second (-V -1h:+1s)" sc sign --user \
+    -I expired-id -n "$SSH_USER" -V -1h:+1s "$T/expired.pub"
+sleep 2
 try "$T/expired" "an expired certificate is refused" refused
 sshd_said "Certificate invalid: expired" "sshd says why: expired"
 userkey ecdsa future

@@ -81,7 +81,7 @@ check_PROGRAMS += tests/unit/test_nomem
 TESTS += tests/unit/test_nomem
 tests_unit_test_nomem_SOURCES = tests/unit/test_nomem.c \
 	pam_nkhsm/options.c pam_nkhsm/authfile.c pam_nkhsm/util.c \
-	sshca/policy.c sshca/sshca.h
+	sshca/policy.c sshca/sshcert.c sshca/sshca.h
 tests_unit_test_nomem_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm \
 	-I$(top_srcdir)/sshca -I$(top_srcdir)/udev
 tests_unit_test_nomem_CFLAGS = $(UNIT_CC_FLAGS)
@@ -89,3 +89,26 @@ tests_unit_test_nomem_LDADD = udev/libnkhotplug.la $(UNIT_LIBS) $(UDEV_LIBS)
 tests_unit_test_nomem_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=malloc \
 	-Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=reallocarray \
 	-Wl,--wrap=strdup
+
+# The key checks (lib/keycheck.c) through each reader: nkhsm-sshca's
+# subject keys and pam_nkhsm's authorized keys. ed25519_torsion.py derives
+# the Ed25519 vectors; sshca-keys.sh runs it.
+check_PROGRAMS += tests/unit/test_keycheck
+TESTS += tests/unit/test_keycheck
+EXTRA_DIST += tests/unit/ed25519_torsion.py
+tests_unit_test_keycheck_SOURCES = tests/unit/test_keycheck.c \
+	sshca/sshcert.c sshca/sshca.h pam_nkhsm/authfile.c pam_nkhsm/util.c
+tests_unit_test_keycheck_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm \
+	-I$(top_srcdir)/sshca
+tests_unit_test_keycheck_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_keycheck_LDADD = $(UNIT_LIBS)
+
+# nkhsm-sshca's strict input: -O, -V, host principals, --san.
+check_PROGRAMS += tests/unit/test_sshca_input
+TESTS += tests/unit/test_sshca_input
+tests_unit_test_sshca_input_SOURCES = tests/unit/test_sshca_input.c \
+	sshca/sshcert.c sshca/san.c sshca/san.h sshca/sshca.h
+tests_unit_test_sshca_input_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sshca
+tests_unit_test_sshca_input_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_sshca_input_LDADD = $(UNIT_LIBS)
+

@@ -397,7 +397,7 @@ test_parse_errors(void **state)
 	    "malformed encoding");
 	/* A point that is not on the curve. */
 	parse_fails("ecdsa-sha2-nistp256 " K256_OFF_CURVE_B64 "\n", F,
-	    "t:1: invalid ecdsa-sha2-nistp256 key: malformed encoding");
+	    "t:1: invalid ecdsa-sha2-nistp256 key: not a point on its curve");
 
 	parse_fails("command=\"ls " K256 "\n", F,
 	    "t:1: unterminated quote in options");

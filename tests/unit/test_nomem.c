@@ -3,8 +3,8 @@
  * test_nomem.c - every allocation of each parser fails in turn.
  *
  * The parsers (PKCS#11 URI, nkhsm.conf, pam_nkhsm's options and authorized
- * keys, nkhsm-sshca's policy, nkhsm-hotplug's configuration and logind
- * replies) are linked into this program from their
+ * keys, nkhsm-sshca's policy and public key files, nkhsm-hotplug's
+ * configuration and logind replies) are linked into this program from their
  * objects, and the program is linked with --wrap for malloc, calloc,
  * realloc, reallocarray and strdup, so their calls come here. For N = 1, 2,
  * ... the Nth allocation of one parse returns NULL, until a parse makes
@@ -258,6 +258,39 @@ test_policy(void **state)
 }
 
 static int
+parse_pubkey_file(const void *arg)
+{
+	struct sc_pubkey pk;
+	char err[256];
+	int r;
+
+	r = sc_pubkey_file("k.pub", arg, strlen(arg), 0, &pk, err, sizeof(err));
+	if (r == 0)
+		assert_non_null(pk.fp);
+	sc_pubkey_free(&pk);
+	return r;
+}
+
+static void
+test_pubkey_file(void **state)
+{
+	static const char *const files[] = {
+		"# ssh-keygen -t ed25519\n\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"
+		"MaX+/PgLBbG0DAk5zVEGqHhUH2ItIRY0JG5JPYx903g ed@x\n",
+		"ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAy"
+		"NTYAAABBBI3MyYMVlg5R/sTvHm0+xFslpM7aFphMxI68shc5x9W7DyXOMhT3sQyC"
+		"BpvOStK8ArhIETfXLVmSYCpx6STvTng= p256\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		assert_int_equal(parse_pubkey_file(files[i]), 0);
+		assert_true(sweep(parse_pubkey_file, files[i]) > 0);
+	}
+}
+
+static int
 parse_hpconf(const void *arg)
 {
 	struct hp_conf *c = NULL;
@@ -332,6 +365,7 @@ main(void)
 		cmocka_unit_test(test_pamopts),
 		cmocka_unit_test(test_authfile),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_pubkey_file),
 		cmocka_unit_test(test_hotplug_conf),
 		cmocka_unit_test(test_logind),
 	};
