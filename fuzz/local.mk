@@ -200,3 +200,24 @@ fuzz_fuzz_hotplug_record_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_hotplug_record_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_hotplug_record_LDADD = $(FUZZ_HOTPLUG_LIBS)
 endif
+
+# nkhsm-sshca's log entries: sshca/ledgerlog.c is compiled into the target.
+check_PROGRAMS += fuzz/replay_ledger_entry
+TESTS += fuzz/replay_ledger_entry
+
+fuzz_replay_ledger_entry_SOURCES = fuzz/fuzz_ledger_entry.c \
+	sshca/ledgerlog.c sshca/ledgerlog.h fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_ledger_entry_CPPFLAGS = $(FUZZ_SSHCA_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/ledger_entry"'
+fuzz_replay_ledger_entry_LDADD = $(FUZZ_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_ledger_entry
+
+fuzz_fuzz_ledger_entry_SOURCES = fuzz/fuzz_ledger_entry.c sshca/ledgerlog.c \
+	sshca/ledgerlog.h $(FUZZ_HDR)
+fuzz_fuzz_ledger_entry_CPPFLAGS = $(FUZZ_SSHCA_CPP_FLAGS)
+fuzz_fuzz_ledger_entry_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_ledger_entry_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_ledger_entry_LDADD = $(FUZZ_LIBS)
+endif

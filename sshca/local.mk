@@ -3,6 +3,7 @@
 bin_PROGRAMS += sshca/nkhsm-sshca
 sshca_nkhsm_sshca_SOURCES = sshca/sshca.c sshca/sshca.h sshca/sshcert.c \
 	sshca/krl.c sshca/policy.c sshca/ledger.c sshca/ledger.h \
+	sshca/ledgerlog.c sshca/ledgerlog.h sshca/ledgerverify.c \
 	sshca/x509ca.c sshca/x509ca.h sshca/san.c sshca/san.h \
 	tools/cli.c tools/cli.h
 sshca_nkhsm_sshca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools \

@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "ledger.h"
+#include "ledgerlog.h"
 #include "sshca.h"
 #include "x509ca.h"
 
@@ -93,7 +94,9 @@ usage(FILE *f)
 "  krl -o FILE             OpenSSH KRL of everything revoked (checked with ssh-keygen -Q)\n"
 "  crl [--days N] -o FILE  X.509 CRL signed on the token\n"
 "  list [--json]           the ledger\n"
-"  verify-log [--head HASH] check the issuance log's hash chain\n"
+"  verify-log [--head HASH] check the log, and every record against it\n"
+"  migrate-ledger [--head HASH] check a ledger of an older version and\n"
+"                          bring its log up to date\n"
 "\n"
 "  --state DIR       CA state (default %s, or ~/.local/share/nkhsm-sshca)\n"
 "  --module PATH     PKCS#11 module;  --token URI  which token (init)\n"
@@ -187,15 +190,18 @@ state_dir(struct ca *ca, int create)
 	return 0;
 }
 
+/* flags: SC_LEDGER_CREATE, SC_LEDGER_OLD_OK. */
 static int
-open_ledger(struct ca *ca, int create)
+open_ledger(struct ca *ca, unsigned int flags)
 {
 	char err[512];
+	int r;
 
 	err[0] = '\0';
-	if (sc_ledger_open(ca->dir, create, &ca->l, err, sizeof(err)) != 0) {
+	if ((r = sc_ledger_open(ca->dir, flags, &ca->l, err, sizeof(err))) != 0) {
 		cli_errx("%s", err);
-		return EX_FAIL;
+		/* An older ledger is a state to migrate, not a failure. */
+		return r == NKHSM_ERR_UNSUPPORTED ? EX_USAGE : EX_FAIL;
 	}
 	return 0;
 }
@@ -352,7 +358,7 @@ cmd_init(struct ca *ca, int argc, char **argv)
 		return ret;
 	snprintf(path, sizeof(path), "%s/" LEDGER_FILE, ca->dir);
 	fresh = access(path, F_OK) != 0;
-	if ((ret = open_ledger(ca, 1)) != 0)
+	if ((ret = open_ledger(ca, SC_LEDGER_CREATE)) != 0)
 		return ret;
 	if (sc_ledger_meta_get(ca->l, "key_uri", &existing) == 0) {
 		cli_errx("%s is already a CA (key %s)", ca->dir, existing);
@@ -404,11 +410,17 @@ cmd_init(struct ca *ca, int argc, char **argv)
 		cli_errx("cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (sc_ledger_meta_set(ca->l, "module", ca->e.module) != 0 ||
-	    sc_ledger_meta_set(ca->l, "key_uri", uri) != 0 ||
-	    sc_ledger_meta_set(ca->l, "ca_pubkey", line) != 0) {
-		cli_errx("cannot record the CA in the ledger");
-		goto out;
+	{
+		/* The settings, each with its log entry (verify-log checks them). */
+		const char *const keys[] = { "module", "key_uri", "ca_pubkey" };
+		const char *const vals[] = { ca->e.module, uri, line };
+		char err[512];
+
+		err[0] = '\0';
+		if (sc_ledger_init(ca->l, keys, vals, 3, err, sizeof(err)) != 0) {
+			cli_errx("cannot record the CA in the ledger: %s", err);
+			goto out;
+		}
 	}
 	if (!o->quiet)
 		fprintf(stderr, "CA ready in %s (key %s)\n"
@@ -1334,10 +1346,11 @@ gather_cert(const struct sc_row *row, void *arg)
 }
 
 static int
-gather_rev(const char *what, const char *value, const char *subject_key,
-    void *arg)
+gather_rev(const struct sc_revrow *rv, void *arg)
 {
 	struct krlgather *g = arg;
+	const char *what = rv->what, *value = rv->value,
+	    *subject_key = rv->subject_key;
 	uint8_t *blob = NULL;
 	size_t len = 0;
 
@@ -1753,6 +1766,32 @@ cmd_verify_log(struct ca *ca, int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_migrate_ledger(struct ca *ca, int argc, char **argv)
+{
+	char err[1024], head[LOG_HASH_HEX];
+	unsigned long n = 0;
+	int r, ret;
+
+	err[0] = '\0';
+	if ((ret = state_dir(ca, 0)) != 0 ||
+	    (ret = open_ledger(ca, SC_LEDGER_OLD_OK)) != 0)
+		return ret;
+	if ((r = sc_ledger_migrate(ca->l, ca->o->head, &n, head, err,
+	    sizeof(err))) != 0) {
+		if (r == NKHSM_ERR_EXISTS) {
+			if (!ca->o->quiet)
+				fprintf(stderr, "%s: nothing to do\n", err);
+			return 0;
+		}
+		cli_errx("the ledger was not migrated: %s", err);
+		return r == NKHSM_ERR_SIGNATURE ? EX_TAMPER : EX_FAIL;
+	}
+	printf("log: %lu entries, head %s: migrated to format %s\n", n, head,
+	    SC_LOG_FORMAT);
+	return 0;
+}
+
 static const struct command {
 	const char	*name;
 	int		(*fn)(struct ca *, int, char **);
@@ -1769,6 +1808,7 @@ static const struct command {
 	{ "crl", cmd_crl, 0, 0, "output days key pin-source allow-final-try" },
 	{ "list", cmd_list, 0, 0, "json" },
 	{ "verify-log", cmd_verify_log, 0, 0, "head" },
+	{ "migrate-ledger", cmd_migrate_ledger, 0, 0, "head" },
 	{ NULL, NULL, 0, 0, NULL },
 };
 

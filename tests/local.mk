@@ -33,6 +33,8 @@ INTEGRATION_TESTS = \
 	tests/integration/sshca-x509.sh \
 	tests/integration/sshca-keys.sh \
 	tests/integration/sshca-input.sh \
+	tests/integration/sshca-tamper.sh \
+	tests/integration/sshca-migrate.sh \
 	tests/integration/card-tool.sh \
 	tests/integration/pam-replay.sh \
 	tests/integration/pam-bind.sh \
@@ -46,7 +48,8 @@ EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/tool-checks.sh tests/integration/sshca-checks.sh \
 	tests/valgrind.supp \
 	tests/integration/card-common.sh tests/integration/pam-fixed.sh \
-	tests/integration/badkeys.py \
+	tests/integration/badkeys.py tests/integration/ledger_tamper.py \
+	tests/integration/ledger-v1.sql \
 	$(INTEGRATION_TESTS)
 
 # --version of every program against configure.ac's version.

@@ -305,7 +305,8 @@ expect_exit 13 "(c) the last log row and its certificate deleted -> 13" tamper t
 expect_grep 'entries removed' "$T/err" "(c) the head no longer matches: entries removed"
 expect_exit 13 "(d) a certificate's bytes changed -> 13" tamper cert \
     "UPDATE certs SET cert=substr(cert,1,40) || X'ff' || substr(cert,42) WHERE serial='$S1';"
-expect_grep "certificate serial $S1 does not match its log entry" "$T/err" "(d) names the certificate"
+expect_grep "certificate ssh serial $S1: cert differs from its log entry" "$T/err" \
+    "(d) names the certificate and the column"
 expect_exit 13 "(e) a certificate row deleted -> 13" tamper certdel "DELETE FROM certs WHERE serial='$S1';"
 expect_exit 13 "(f) a certificate row's serial changed -> 13" tamper serial \
     "UPDATE certs SET serial='4242' WHERE serial='$S1';"
@@ -326,33 +327,36 @@ expect_exit 13 "(l) a key id revocation added without the log -> 13" tamper addr
     "INSERT INTO revocations(what,value,subject_key,at,reason) VALUES('key_id','k5',NULL,1,'');"
 expect_exit 13 "(m) a certificate's key id changed -> 13" tamper keyid \
     "UPDATE certs SET key_id='other' WHERE serial='$S5';"
-# (n) The whole chain rewritten consistently from entry 5 on: only a head
+# (n) The whole chain rewritten consistently from k5's issue entry on (its
+# principals changed in the entry and in the row alike): only a head
 # recorded elsewhere can tell.
 rm -rf "$T/t.rewrite"
 cp -a "$T/state" "$T/t.rewrite"
-python3 - "$T/t.rewrite/ledger.db" <<'EOF'
+python3 - "$T/t.rewrite/ledger.db" "$S5" <<'EOF2'
 import hashlib, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
+(at,) = db.execute("SELECT log_seq FROM certs WHERE serial=?", (sys.argv[2],)).fetchone()
 rows = db.execute("SELECT seq, entry, prev, hash FROM log ORDER BY seq").fetchall()
 prev = None
 for seq, entry, p, h in rows:
     if prev is None:
         prev = p
-    if seq == 5:
+    if seq == at:
         entry = entry + "x"     # the last field (principals) changes
     h = hashlib.sha256((prev + "\n" + entry).encode()).hexdigest()
     db.execute("UPDATE log SET entry=?, prev=?, hash=? WHERE seq=?", (entry, prev, h, seq))
     prev = h
+db.execute("UPDATE certs SET principals=principals || 'x' WHERE serial=?", (sys.argv[2],))
 db.execute("UPDATE meta SET v=? WHERE k='log_head'", (prev,))
 db.commit()
-EOF
+EOF2
 "$SSHCA" --config "$T/nkhsm.conf" --state "$T/t.rewrite" verify-log > "$T/out" 2> "$T/err"
 rc=$?
 [ $rc -eq 0 ] && pass "(n) a consistently rewritten chain verifies on its own (as documented)" ||
     fail "(n) rewritten chain: exit $rc ($(cat "$T/err"))"
 expect_exit 13 "(n) ... but not against the head sign printed -> 13" \
     "$SSHCA" --config "$T/nkhsm.conf" --state "$T/t.rewrite" verify-log --head "$HEAD"
-expect_exit 0 "(n) ... while a head from before the rewrite (entry 1) is still in it" \
+expect_exit 0 "(n) ... while a head from before the rewrite (the first issuance) is still in it" \
     "$SSHCA" --config "$T/nkhsm.conf" --state "$T/t.rewrite" verify-log --head "${HEAD1:-none}"
 expect_exit 0 "the real ledger still verifies" sc verify-log --head "$HEAD"
 

@@ -81,7 +81,7 @@ check_PROGRAMS += tests/unit/test_nomem
 TESTS += tests/unit/test_nomem
 tests_unit_test_nomem_SOURCES = tests/unit/test_nomem.c \
 	pam_nkhsm/options.c pam_nkhsm/authfile.c pam_nkhsm/util.c \
-	sshca/policy.c sshca/sshcert.c sshca/sshca.h
+	sshca/policy.c sshca/sshcert.c sshca/sshca.h sshca/ledgerlog.c
 tests_unit_test_nomem_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm \
 	-I$(top_srcdir)/sshca -I$(top_srcdir)/udev
 tests_unit_test_nomem_CFLAGS = $(UNIT_CC_FLAGS)
@@ -112,3 +112,11 @@ tests_unit_test_sshca_input_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sshca
 tests_unit_test_sshca_input_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_sshca_input_LDADD = $(UNIT_LIBS)
 
+# nkhsm-sshca's log entries (sshca/ledgerlog.c).
+check_PROGRAMS += tests/unit/test_ledgerlog
+TESTS += tests/unit/test_ledgerlog
+tests_unit_test_ledgerlog_SOURCES = tests/unit/test_ledgerlog.c \
+	sshca/ledgerlog.c sshca/ledgerlog.h sshca/ledger.h
+tests_unit_test_ledgerlog_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sshca
+tests_unit_test_ledgerlog_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_ledgerlog_LDADD = $(UNIT_LIBS)

@@ -3,7 +3,7 @@
  * test_nomem.c - every allocation of each parser fails in turn.
  *
  * The parsers (PKCS#11 URI, nkhsm.conf, pam_nkhsm's options and authorized
- * keys, nkhsm-sshca's policy and public key files, nkhsm-hotplug's
+ * keys, nkhsm-sshca's policy, public key files and log entries, nkhsm-hotplug's
  * configuration and logind replies) are linked into this program from their
  * objects, and the program is linked with --wrap for malloc, calloc,
  * realloc, reallocarray and strdup, so their calls come here. For N = 1, 2,
@@ -26,6 +26,7 @@
 #include "nk-int.h"
 #include "pamnk.h"
 #include "sshca.h"
+#include "ledgerlog.h"
 #include "hotplug.h"
 
 static long fail_at = -1;	/* the allocation that fails; -1: none */
@@ -291,6 +292,30 @@ test_pubkey_file(void **state)
 }
 
 static int
+parse_logent(const void *arg)
+{
+	struct sc_logent e;
+	int r;
+
+	r = sc_logent_parse(arg, &e, NULL, 0);
+	if (r == 0)
+		assert_int_equal(e.seq, 9);
+	sc_logent_free(&e);
+	return r;
+}
+
+static void
+test_logent(void **state)
+{
+	static const char entry[] = "seq=9 event=issue time=1 family=ssh "
+	    "kind=ssh-user serial=42 key_id=a%20b principals=alice,root";
+
+	(void)state;
+	assert_int_equal(parse_logent(entry), 0);
+	assert_true(sweep(parse_logent, entry) > 0);
+}
+
+static int
 parse_hpconf(const void *arg)
 {
 	struct hp_conf *c = NULL;
@@ -366,6 +391,7 @@ main(void)
 		cmocka_unit_test(test_authfile),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_pubkey_file),
+		cmocka_unit_test(test_logent),
 		cmocka_unit_test(test_hotplug_conf),
 		cmocka_unit_test(test_logind),
 	};
