@@ -68,9 +68,12 @@ rc=0
 # On the emulated card: nkhsm-sshca through OpenSC, and the tools' ends when
 # the card is pulled or frozen (card-tool.sh's checks are tool-formats.sh's).
 vgtests="tests/integration/pam-auth.sh tests/integration/pam-session.sh \
-tests/integration/pam-ca.sh tests/integration/sshca-sign.sh \
-tests/integration/sshca-x509.sh tests/integration/sshca-sshd.sh \
-tests/integration/tool-formats.sh tests/integration/tool-keygen.sh \
+tests/integration/pam-ca.sh tests/integration/pam-keys.sh \
+tests/integration/sshca-sign.sh tests/integration/sshca-x509.sh \
+tests/integration/sshca-sshd.sh tests/integration/sshca-keys.sh \
+tests/integration/sshca-input.sh tests/integration/sshca-tamper.sh \
+tests/integration/sshca-migrate.sh tests/integration/tool-formats.sh \
+tests/integration/tool-keygen.sh \
 tests/integration/pam-replay.sh tests/integration/pam-bind.sh \
 tests/integration/sshca-replay.sh tests/integration/card-sshca.sh \
 tests/integration/card-faults.sh"
