@@ -360,8 +360,8 @@ pnk_keys_parse(const char *name, const char *text, size_t len,
  * owned by root with the sticky bit (/tmp) may be world-writable: nobody
  * can rename or replace another user's entry in it.
  */
-static int
-safe_owner_mode(const struct stat *st, uid_t uid, const char *path,
+int
+pnk_safe_owner_mode(const struct stat *st, uid_t uid, const char *path,
     char *errbuf, size_t errlen)
 {
 	if (S_ISDIR(st->st_mode) && st->st_uid == 0 &&
@@ -410,7 +410,7 @@ check_dirs(const char *path, uid_t uid, char *errbuf, size_t errlen)
 			nk_errf(errbuf, errlen, "%s: not a directory", real);
 			return NKHSM_ERR_PERMISSION;
 		}
-		if ((r = safe_owner_mode(&st, uid, real, errbuf, errlen)) != 0)
+		if ((r = pnk_safe_owner_mode(&st, uid, real, errbuf, errlen)) != 0)
 			return r;
 		if (strcmp(real, "/") == 0)
 			break;
@@ -458,7 +458,7 @@ pnk_keys_load(const char *path, uid_t uid, struct pnk_keys *keys,
 		nk_errf(errbuf, errlen, "%s: not a regular file", path);
 		goto out;
 	}
-	if ((r = safe_owner_mode(&st, uid, path, errbuf, errlen)) != 0 ||
+	if ((r = pnk_safe_owner_mode(&st, uid, path, errbuf, errlen)) != 0 ||
 	    (r = check_dirs(path, uid, errbuf, errlen)) != 0)
 		goto out;
 	if ((r = nk_fd_read_all(fd, path, PNK_AUTHFILE_SIZE_MAX, &text, &len,

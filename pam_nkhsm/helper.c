@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -74,7 +76,9 @@ reply_found(int fd, nkhsm_token_t *tok, uint32_t index, const nkhsm_key_t *key)
 	    (r = nk_buf_put_u32(&b, (uint32_t)minpin)) == 0 &&
 	    (r = nk_buf_put_u32(&b, (uint32_t)maxpin)) == 0 &&
 	    (r = nk_buf_put_u32(&b, index)) == 0 &&
-	    (r = nk_buf_put_string(&b, id, idlen)) == 0)
+	    (r = nk_buf_put_string(&b, id, idlen)) == 0 &&
+	    (r = nk_buf_put_cstring(&b, nkhsm_token_model(tok))) == 0 &&
+	    (r = nk_buf_put_cstring(&b, nkhsm_token_manufacturer(tok))) == 0)
 		r = pnk_send(fd, R_FOUND, &b);
 	nk_buf_free(&b);
 	return r;
@@ -358,12 +362,23 @@ main(int argc, char **argv)
 	struct nk_buf req;
 	uint8_t type, *store = NULL;
 	size_t storelen = 0;
+	struct rlimit nocore = { 0, 0 };
 	int r, fd = HELPER_FD;
 
 	/* The one thing it does by hand: say which build it is. */
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("nkhsm-pam-helper %s\n", nkhsm_version());
 		return 0;
+	}
+	/*
+	 * Before any PIN can arrive: no core file and no ptrace by the
+	 * caller's user (a login program may run us as that user), so that
+	 * the PIN in our memory cannot be read from a dump.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    setrlimit(RLIMIT_CORE, &nocore) != 0) {
+		fprintf(stderr, "nkhsm-pam-helper: cannot disable core dumps\n");
+		return 1;
 	}
 	if (argc != 1 || isatty(fd)) {
 		fprintf(stderr, "nkhsm-pam-helper: run by pam_nkhsm, not by hand\n");

@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAM_SM_AUTH
@@ -42,12 +43,6 @@
 #include "proto.h"
 #include "spawn.h"
 
-#ifndef NKHSM_HELPER_PATH
-#define NKHSM_HELPER_PATH	"/usr/libexec/nkhsm/nkhsm-pam-helper"
-#endif
-
-#define DATA_TOKEN	"pam_nkhsm_token"	/* set by authenticate for the session */
-#define DATA_RECORD	"pam_nkhsm_record"	/* session record path */
 #define INSERT_POLL_MS	1000
 #define CA_CERTS_MAX	32
 
@@ -67,6 +62,8 @@ struct ctx {
 	/* what the helper found */
 	char			*label;
 	char			*serial;
+	char			*model;
+	char			*manufacturer;
 	uint32_t		 flags;
 	uint32_t		 minpin, maxpin;
 	uint32_t		 index;
@@ -113,24 +110,8 @@ ctx_free(struct ctx *c)
 	free(c->pwbuf);
 	free(c->label);
 	free(c->serial);
-}
-
-int
-pnk_opts_pam(pam_handle_t *pamh, int argc, const char **argv,
-    struct pnk_opts *o)
-{
-	char err[512];
-	int r;
-
-	err[0] = '\0';
-	if ((r = pnk_opts_parse(argc, argv, o, err, sizeof(err))) == 0)
-		return PAM_SUCCESS;
-	if (r == NKHSM_ERR_NOMEM) {
-		pam_syslog(pamh, LOG_CRIT, "out of memory");
-		return PAM_BUF_ERR;
-	}
-	pam_syslog(pamh, LOG_ERR, "bad module arguments: %s", err);
-	return PAM_SERVICE_ERR;
+	free(c->model);
+	free(c->manufacturer);
 }
 
 /* Options, then /etc/nkhsm/nkhsm.conf for what the options leave unset. */
@@ -242,14 +223,18 @@ parse_found(struct ctx *c, struct nk_buf *b)
 
 	free(c->label);
 	free(c->serial);
-	c->label = c->serial = NULL;
+	free(c->model);
+	free(c->manufacturer);
+	c->label = c->serial = c->model = c->manufacturer = NULL;
 	if (nk_buf_get_cstring(b, &c->label, NULL) != 0 ||
 	    nk_buf_get_cstring(b, &c->serial, NULL) != 0 ||
 	    nk_buf_get_u32(b, &c->flags) != 0 ||
 	    nk_buf_get_u32(b, &c->minpin) != 0 ||
 	    nk_buf_get_u32(b, &c->maxpin) != 0 ||
 	    nk_buf_get_u32(b, &c->index) != 0 ||
-	    nk_buf_get_string_direct(b, &id, &idlen) != 0)
+	    nk_buf_get_string_direct(b, &id, &idlen) != 0 ||
+	    nk_buf_get_cstring(b, &c->model, NULL) != 0 ||
+	    nk_buf_get_cstring(b, &c->manufacturer, NULL) != 0)
 		return -1;
 	return 0;
 }
@@ -645,10 +630,73 @@ free_data(pam_handle_t *pamh, void *data, int status)
 	free(data);
 }
 
+static void
+free_authrec(pam_handle_t *pamh, void *data, int status)
+{
+	pnk_authrec_free(data);
+	free(data);
+}
+
+/*
+ * Hand what this authentication proved to the session step: in the PAM
+ * handle, and as a ticket whose reference alone goes into the PAM
+ * environment, for callers that open the session in another process.
+ */
+static int
+hand_over(struct ctx *c)
+{
+	struct pnk_authrec *a;
+	char ref[PNK_TICKET_REF_LEN + 1], env[sizeof(PNK_TICKET_ENV) + sizeof(ref)];
+	char err[512], *refcopy;
+	int r;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return PAM_BUF_ERR;
+	a->uid = (uint32_t)c->pw.pw_uid;
+	a->pid = (int64_t)getpid();
+	a->ppid = (int64_t)getppid();
+	a->created = (int64_t)time(NULL);
+	if ((a->user = strdup(c->user)) == NULL ||
+	    (a->service = strdup(c->service)) == NULL ||
+	    (a->serial = strdup(c->serial)) == NULL ||
+	    (a->label = strdup(c->label)) == NULL ||
+	    (a->model = strdup(c->model)) == NULL ||
+	    (a->manufacturer = strdup(c->manufacturer)) == NULL ||
+	    (a->fp = strdup(c->fp)) == NULL) {
+		free_authrec(c->pamh, a, 0);
+		return PAM_BUF_ERR;
+	}
+	err[0] = '\0';
+	r = pnk_ticket_write(c->o.rundir, a, ref, sizeof(ref), err, sizeof(err));
+	if (pam_set_data(c->pamh, PNK_DATA_AUTH, a, free_authrec) != PAM_SUCCESS) {
+		free_authrec(c->pamh, a, 0);
+		if (r == 0)
+			pnk_ticket_drop(c->o.rundir, ref);
+		return PAM_BUF_ERR;
+	}
+	if (r != 0) {
+		/* The login stands; only another process's session loses its record. */
+		lg(c, LOG_ERR, "no session ticket: %s", err);
+		return PAM_SUCCESS;
+	}
+	snprintf(env, sizeof(env), "%s=%s", PNK_TICKET_ENV, ref);
+	if ((refcopy = strdup(ref)) == NULL ||
+	    pam_set_data(c->pamh, PNK_DATA_TICKET, refcopy, free_data) !=
+	    PAM_SUCCESS || pam_putenv(c->pamh, env) != PAM_SUCCESS) {
+		free(refcopy);
+		pnk_ticket_drop(c->o.rundir, ref);
+		explicit_bzero(env, sizeof(env));
+		return PAM_BUF_ERR;
+	}
+	explicit_bzero(env, sizeof(env));
+	explicit_bzero(ref, sizeof(ref));
+	return PAM_SUCCESS;
+}
+
 static int
 authenticate(struct ctx *c)
 {
-	char err[512], *path = NULL, *pin = NULL, *data;
+	char err[512], *path = NULL, *pin = NULL;
 	size_t pinlen = 0;
 	enum disc d;
 	int retval = PAM_AUTH_ERR, r, have_file = 0;
@@ -691,6 +739,13 @@ authenticate(struct ctx *c)
 		retval = c->o.nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
 		goto out;
 	}
+	/* Both run with our privileges: root's to change, or not at all. */
+	if ((retval = pnk_code_pam(c->pamh, "token helper", c->o.helper != NULL ?
+	    c->o.helper : NKHSM_HELPER_PATH)) != PAM_SUCCESS ||
+	    (retval = pnk_code_pam(c->pamh, "PKCS#11 module",
+	    c->module)) != PAM_SUCCESS)
+		goto out;
+	retval = PAM_AUTH_ERR;
 	d = discover(c, c->keys.n > 0 ? DISCOVER_KEYS : DISCOVER_CERTS);
 	if (d == D_NO_KEY && c->keys.n > 0 && c->o.ca != NULL) {
 		/* Not among the listed keys: try the CA's certificates. */
@@ -746,18 +801,7 @@ authenticate(struct ctx *c)
 	if (retval != PAM_SUCCESS)
 		goto out;
 	lg(c, LOG_INFO, "authenticated");
-	/* For pam_sm_open_session: which token and key. */
-	if (asprintf(&data, "%s\n%s\n%s", c->serial, c->label, c->fp) == -1) {
-		retval = PAM_BUF_ERR;
-		goto out;
-	}
-	if (pam_set_data(c->pamh, DATA_TOKEN, data, free_data) != PAM_SUCCESS)
-		free(data);
-	/*
-	 * Also in the PAM environment: some programs (sshd) authenticate in a
-	 * child process, and only the environment reaches the session.
-	 */
-	(void)pnk_export(c->pamh, c->serial, c->label, c->fp);
+	retval = hand_over(c);
  out:
 	if (pin != NULL)
 		nk_freezero(pin, pinlen);

@@ -22,6 +22,15 @@
 #define PNK_AUTHFILE_DEFAULT	"%h/.config/nkhsm/authorized_keys"
 #define PNK_RUNDIR_DEFAULT	"/run/nkhsm"
 
+#ifndef NKHSM_HELPER_PATH
+#define NKHSM_HELPER_PATH	"/usr/libexec/nkhsm/nkhsm-pam-helper"
+#endif
+
+/* PAM data, between the auth and session steps of one PAM handle. */
+#define PNK_DATA_AUTH		"pam_nkhsm_auth"	/* encoded pnk_authrec */
+#define PNK_DATA_TICKET		"pam_nkhsm_ticket"	/* its ticket's reference */
+#define PNK_DATA_RECORD		"pam_nkhsm_record"	/* session record path */
+
 /* How a certificate subject maps to the user name (ca=). */
 #define PNK_MAP_CN		0x01
 #define PNK_MAP_UID		0x02
@@ -92,15 +101,93 @@ void pnk_keys_free(struct pnk_keys *keys);
 int pnk_keys_load(const char *path, uid_t uid, struct pnk_keys *keys,
     char *errbuf, size_t errlen);
 
+/*
+ * Owned by root or uid and not writable by group or others; a root-owned
+ * directory with the sticky bit (/tmp) may be world-writable.
+ */
+struct stat;
+int pnk_safe_owner_mode(const struct stat *st, uid_t uid, const char *path,
+    char *errbuf, size_t errlen);
+
 /* The challenge: bound to host, service and user, with 32 random bytes. */
 #define PNK_NONCE_LEN		32
 int pnk_challenge(const char *host, const char *service, const char *user,
     const uint8_t *nonce, uint8_t **msgp, size_t *lenp);
 
-/* NKHSM_TOKEN_SERIAL, PKCS11_LOGIN_TOKEN_NAME, NKHSM_KEY into the PAM env. */
-struct pam_handle;
-int pnk_export(struct pam_handle *pamh, const char *serial, const char *label,
-    const char *fp);
+/*
+ * What authentication proved, for the session step (ticket.c): the user, the
+ * token that signed and the authorized key's fingerprint. Carried in the PAM
+ * handle (same process) or in a ticket file in RUNDIR/auth that the session
+ * step consumes (sshd authenticates in a child process).
+ */
+#define PNK_TICKET_TTL		300	/* seconds a ticket may wait for its session */
+#define PNK_TICKET_ENV		"NKHSM_SESSION_TICKET"
+#define PNK_TICKET_REF_LEN	64	/* hex digits of 32 random bytes */
+#define PNK_AUTHREC_MAX		4096	/* an encoded record */
+
+struct pnk_authrec {
+	char		*user;
+	uint32_t	 uid;
+	char		*service;
+	char		*serial;
+	char		*label;
+	char		*model;
+	char		*manufacturer;
+	char		*fp;
+	int64_t		 pid;		/* the authenticating process */
+	int64_t		 ppid;		/* and its parent (sshd's monitor) */
+	int64_t		 created;	/* seconds since the epoch */
+};
+
+/* Encode (one allocation, *lenp bytes) and strictly decode a record. */
+int pnk_authrec_encode(const struct pnk_authrec *a, uint8_t **outp,
+    size_t *lenp);
+int pnk_authrec_decode(const uint8_t *p, size_t len, struct pnk_authrec *a);
+void pnk_authrec_free(struct pnk_authrec *a);
+/*
+ * NULL when every token string may go into a session record, else the
+ * reason: control characters, '=', '/', malformed UTF-8, an empty serial,
+ * or a fingerprint not of the form SHA256:<43 base64 characters>.
+ */
+const char *pnk_authrec_unfit(const struct pnk_authrec *a);
+/*
+ * Write a ticket for a (mode 0600, RUNDIR/auth, name derived from the
+ * reference) and return its reference, PNK_TICKET_REF_LEN hex digits.
+ */
+int pnk_ticket_write(const char *rundir, const struct pnk_authrec *a,
+    char *ref, size_t reflen, char *errbuf, size_t errlen);
+/*
+ * Take the ticket a reference names: it is removed whether or not it is
+ * good. NKHSM_ERR_IO when there is none (forged, used or swept), _FORMAT for
+ * a malformed reference. The caller checks what it proves (pnk_ticket_fits).
+ */
+int pnk_ticket_take(const char *rundir, const char *ref,
+    struct pnk_authrec *a, char *errbuf, size_t errlen);
+/* Remove a ticket this process wrote (the session came in-process). */
+void pnk_ticket_drop(const char *rundir, const char *ref);
+/* NULL when the record was made for this user (name and uid) and service. */
+const char *pnk_authrec_names(const struct pnk_authrec *a, const char *user,
+    uint32_t uid, const char *service);
+/*
+ * NULL when a ticket's record may stand for this session: made for this
+ * user and service, by this process or by a child of it, no older than
+ * PNK_TICKET_TTL. Else the reason.
+ */
+const char *pnk_ticket_fits(const struct pnk_authrec *a, const char *user,
+    uint32_t uid, const char *service, int64_t pid, int64_t now);
+/* RUNDIR (made 0755 if missing) must be a directory of ours alone. */
+int pnk_rundir_check(const char *rundir, char *errbuf, size_t errlen);
+
+/*
+ * Code that this process runs or loads (the helper, the PKCS#11 module): an
+ * absolute path to a regular file; it, every directory on the way and every
+ * symbolic link's directory owned by root (or our effective user) and
+ * writable by nobody else (a root-owned sticky directory excepted).
+ * NKHSM_ERR_PERMISSION when unsafe, NKHSM_ERR_IO when missing.
+ */
+int pnk_code_check(const char *path, char *errbuf, size_t errlen);
+/* The same, logged: PAM_SUCCESS, PAM_SERVICE_ERR, PAM_AUTHINFO_UNAVAIL. */
+int pnk_code_pam(struct pam_handle *pamh, const char *what, const char *path);
 
 /* Escape an untrusted string for a log line (printable ASCII, \xNN else). */
 void pnk_escape(const char *in, char *out, size_t outlen);

@@ -33,7 +33,8 @@
 #define R_NO_TOKEN	101
 #define R_NO_KEY	102	/* string label, string serial */
 #define R_FOUND		103	/* string label, string serial, u32 flags, u32 minpin,
-				 * u32 maxpin, u32 index, string key id */
+				 * u32 maxpin, u32 index, string key id,
+				 * string model, string manufacturer */
 #define R_CERTS		104	/* u32 n, n x string der */
 #define R_LOGIN_FAILED	105	/* u32 (int32) error, u32 flags */
 #define R_SIGNATURE	106	/* string r||s */

@@ -5,7 +5,9 @@
  * pam_sm_open_session writes RUNDIR/session-PID-RANDOM with the token serial
  * and key that authenticated the session, so that nkhsm-hotplug can lock
  * exactly the sessions of a token that is pulled; pam_sm_close_session
- * removes it. pam_sm_chauthtok changes the token's user PIN.
+ * removes it. Only this module's own authentication, handed over in the PAM
+ * handle or as a ticket (ticket.c), names the token: never the environment.
+ * pam_sm_chauthtok changes the token's user PIN.
  */
 #include "config.h"
 
@@ -33,15 +35,9 @@
 #include "proto.h"
 #include "spawn.h"
 
-#ifndef NKHSM_HELPER_PATH
-#define NKHSM_HELPER_PATH	"/usr/libexec/nkhsm/nkhsm-pam-helper"
-#endif
-
-#define DATA_TOKEN	"pam_nkhsm_token"
-#define DATA_RECORD	"pam_nkhsm_record"
 #define RECORD_MAX	2048
 
-/* Values in records and environment: printable, no separators. */
+/* Values of the record's other fields: no control characters. */
 static int
 clean(const char *s)
 {
@@ -51,22 +47,20 @@ clean(const char *s)
 	return 1;
 }
 
-int
-pnk_export(struct pam_handle *pamh, const char *serial, const char *label,
-    const char *fp)
+/* NKHSM_TOKEN_SERIAL, PKCS11_LOGIN_TOKEN_NAME, NKHSM_KEY: checked values. */
+static int
+export_vars(pam_handle_t *pamh, const struct pnk_authrec *a)
 {
 	char env[320];
 	int r;
 
-	if (!clean(serial) || !clean(label) || !clean(fp))
-		return PAM_SESSION_ERR;
-	snprintf(env, sizeof(env), "NKHSM_TOKEN_SERIAL=%s", serial);
+	snprintf(env, sizeof(env), "NKHSM_TOKEN_SERIAL=%s", a->serial);
 	if ((r = pam_putenv(pamh, env)) != PAM_SUCCESS)
 		return r;
-	snprintf(env, sizeof(env), "PKCS11_LOGIN_TOKEN_NAME=%s", label);
+	snprintf(env, sizeof(env), "PKCS11_LOGIN_TOKEN_NAME=%s", a->label);
 	if ((r = pam_putenv(pamh, env)) != PAM_SUCCESS)
 		return r;
-	snprintf(env, sizeof(env), "NKHSM_KEY=%s", fp);
+	snprintf(env, sizeof(env), "NKHSM_KEY=%s", a->fp);
 	return pam_putenv(pamh, env);
 }
 
@@ -80,23 +74,15 @@ static int
 write_record(pam_handle_t *pamh, const char *rundir, const char *text,
     char **pathp)
 {
-	char path[512], tmp[540];
+	char path[512], tmp[540], err[512];
 	uint8_t rnd[8];
 	size_t len = strlen(text);
-	struct stat st;
 	int fd = -1, r = -1;
 
 	*pathp = NULL;
-	if (mkdir(rundir, 0755) == -1 && errno != EEXIST) {
-		pam_syslog(pamh, LOG_ERR, "cannot create %s: %s", rundir,
-		    strerror(errno));
-		goto out;
-	}
-	/* The directory must be root's alone: hotplug trusts what is in it. */
-	if (lstat(rundir, &st) == -1 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		pam_syslog(pamh, LOG_ERR, "%s: not a directory owned by uid %lu "
-		    "and writable only by it", rundir, (unsigned long)geteuid());
+	err[0] = '\0';
+	if (pnk_rundir_check(rundir, err, sizeof(err)) != 0) {
+		pam_syslog(pamh, LOG_ERR, "%s", err);
 		goto out;
 	}
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
@@ -129,88 +115,157 @@ write_record(pam_handle_t *pamh, const char *rundir, const char *text,
 	return r;
 }
 
+/* The PAM items and the user's uid, for the record and the checks. */
+struct items {
+	const char	*user, *service, *tty, *rhost, *sid;
+	uid_t		 uid;
+	char		 pwbuf[4096];
+};
+
+static int
+get_items(pam_handle_t *pamh, struct items *it)
+{
+	struct passwd pw, *pwres = NULL;
+	const void *item;
+
+	it->user = it->service = it->tty = it->rhost = "";
+	if (pam_get_item(pamh, PAM_USER, &item) == PAM_SUCCESS && item != NULL)
+		it->user = item;
+	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS && item != NULL)
+		it->service = item;
+	if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS && item != NULL)
+		it->tty = item;
+	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS && item != NULL)
+		it->rhost = item;
+	if ((it->sid = pam_getenv(pamh, "XDG_SESSION_ID")) == NULL)
+		it->sid = "";
+	if (getpwnam_r(it->user, &pw, it->pwbuf, sizeof(it->pwbuf), &pwres) != 0 ||
+	    pwres == NULL) {
+		pam_syslog(pamh, LOG_ERR, "session for an unknown user");
+		return PAM_SESSION_ERR;
+	}
+	it->uid = pw.pw_uid;
+	return PAM_SUCCESS;
+}
+
+/*
+ * What this module's authentication proved in this login: the PAM handle's
+ * data (same process), else the ticket the environment names (sshd). Never
+ * anything else from the environment. PAM_SUCCESS with *a filled, or
+ * PAM_IGNORE when the token did not authenticate this login.
+ */
+static int
+proven(pam_handle_t *pamh, const struct pnk_opts *o, const struct items *it,
+    struct pnk_authrec *a)
+{
+	const void *data = NULL, *tref = NULL;
+	const char *ref, *why;
+	char err[256], esc[96];
+	uint8_t *enc = NULL;
+	size_t enclen = 0;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	if (pam_get_data(pamh, PNK_DATA_AUTH, &data) == PAM_SUCCESS &&
+	    data != NULL) {
+		/* Same process: its ticket is not needed by anyone. */
+		if (pam_get_data(pamh, PNK_DATA_TICKET, &tref) == PAM_SUCCESS &&
+		    tref != NULL)
+			pnk_ticket_drop(o->rundir, tref);
+		(void)pam_putenv(pamh, PNK_TICKET_ENV);
+		/* A copy, through the same encoding the tickets use. */
+		if ((r = pnk_authrec_encode(data, &enc, &enclen)) != 0 ||
+		    (r = pnk_authrec_decode(enc, enclen, a)) != 0) {
+			free(enc);
+			return r == NKHSM_ERR_NOMEM ? PAM_BUF_ERR : PAM_SESSION_ERR;
+		}
+		free(enc);
+		if ((why = pnk_authrec_names(a, it->user, (uint32_t)it->uid,
+		    it->service)) != NULL) {
+			pam_syslog(pamh, LOG_NOTICE, "authentication %s; "
+			    "no session record", why);
+			pnk_authrec_free(a);
+			return PAM_IGNORE;
+		}
+		return PAM_SUCCESS;
+	}
+	if ((ref = pam_getenv(pamh, PNK_TICKET_ENV)) == NULL)
+		return PAM_IGNORE;	/* not opened with the token */
+	err[0] = '\0';
+	r = pnk_ticket_take(o->rundir, ref, a, err, sizeof(err));
+	(void)pam_putenv(pamh, PNK_TICKET_ENV);	/* used: out of the session */
+	if (r == NKHSM_ERR_NOMEM)
+		return PAM_BUF_ERR;
+	if (r == 0 && (why = pnk_ticket_fits(a, it->user, (uint32_t)it->uid,
+	    it->service, (int64_t)getpid(), (int64_t)time(NULL))) != NULL) {
+		snprintf(err, sizeof(err), "ticket %s", why);
+		r = NKHSM_ERR_PERMISSION;
+	}
+	if (r != 0) {
+		pnk_escape(it->user, esc, sizeof(esc));
+		pam_syslog(pamh, LOG_NOTICE, "user=\"%s\": %s not taken: %s; "
+		    "no session record", esc, PNK_TICKET_ENV, err);
+		pnk_authrec_free(a);
+		return PAM_IGNORE;
+	}
+	return PAM_SUCCESS;
+}
+
 PAM_EXTERN int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	const void *data = NULL, *item;
-	const char *user = "", *service = "", *tty = "", *rhost = "", *sid;
-	char *copy = NULL, *serial, *label, *fp, *nl, *path = NULL;
-	char record[RECORD_MAX], pwbuf[4096];
-	struct passwd pw, *pwres = NULL;
+	struct pnk_authrec a;
+	struct items it;
 	struct pnk_opts o;
+	char record[RECORD_MAX], *path = NULL;
+	const char *why;
 	int r, retval = PAM_SESSION_ERR;
 
+	memset(&a, 0, sizeof(a));
 	if ((r = pnk_opts_pam(pamh, argc, argv, &o)) != PAM_SUCCESS)
 		return r;
-	if (pam_get_data(pamh, DATA_TOKEN, &data) == PAM_SUCCESS && data != NULL) {
-		copy = strdup(data);
-	} else if ((serial = (char *)pam_getenv(pamh, "NKHSM_TOKEN_SERIAL")) != NULL &&
-	    (label = (char *)pam_getenv(pamh, "PKCS11_LOGIN_TOKEN_NAME")) != NULL &&
-	    (fp = (char *)pam_getenv(pamh, "NKHSM_KEY")) != NULL) {
-		/* Authenticated in another process (sshd): the environment came. */
-		if (asprintf(&copy, "%s\n%s\n%s", serial, label, fp) == -1)
-			copy = NULL;
-	} else {
-		/* This session was not opened with a token: nothing to record. */
-		retval = PAM_IGNORE;
+	if ((retval = get_items(pamh, &it)) != PAM_SUCCESS ||
+	    (retval = proven(pamh, &o, &it, &a)) != PAM_SUCCESS)
+		goto out;
+	retval = PAM_SESSION_ERR;
+	if ((why = pnk_authrec_unfit(&a)) != NULL) {
+		pam_syslog(pamh, LOG_ERR, "%s; no session record written", why);
 		goto out;
 	}
-	if (copy == NULL) {
-		retval = PAM_BUF_ERR;
-		goto out;
-	}
-	serial = copy;
-	if ((nl = strchr(serial, '\n')) == NULL)
-		goto out;
-	*nl = '\0';
-	label = nl + 1;
-	if ((nl = strchr(label, '\n')) == NULL)
-		goto out;
-	*nl = '\0';
-	fp = nl + 1;
-	if (pam_get_item(pamh, PAM_USER, &item) == PAM_SUCCESS && item != NULL)
-		user = item;
-	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS && item != NULL)
-		service = item;
-	if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS && item != NULL)
-		tty = item;
-	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS && item != NULL)
-		rhost = item;
-	if ((sid = pam_getenv(pamh, "XDG_SESSION_ID")) == NULL)
-		sid = "";
-	if (!clean(serial) || !clean(label) || !clean(user) || !clean(service) ||
-	    !clean(tty) || !clean(rhost) || !clean(sid)) {
+	if (!clean(it.user) || !clean(it.service) || !clean(it.tty) ||
+	    !clean(it.rhost) || !clean(it.sid)) {
 		pam_syslog(pamh, LOG_ERR, "control characters in session data; "
 		    "no record written");
 		goto out;
 	}
-	if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwres) != 0 ||
-	    pwres == NULL) {
-		pam_syslog(pamh, LOG_ERR, "session for an unknown user");
+	if ((size_t)snprintf(record, sizeof(record),
+	    "user=%s\nuid=%lu\nservice=%s\ntty=%s\nrhost=%s\nsession_id=%s\n"
+	    "pid=%ld\nserial=%s\nlabel=%s\nmodel=%s\nmanufacturer=%s\n"
+	    "key=%s\ncreated=%lld\n", it.user, (unsigned long)it.uid,
+	    it.service, it.tty, it.rhost, it.sid, (long)getpid(), a.serial,
+	    a.label, a.model, a.manufacturer, a.fp,
+	    (long long)time(NULL)) >= sizeof(record)) {
+		pam_syslog(pamh, LOG_ERR, "session data too long; no record "
+		    "written");
 		goto out;
 	}
-	snprintf(record, sizeof(record),
-	    "user=%s\nuid=%lu\nservice=%s\ntty=%s\nrhost=%s\nsession_id=%s\n"
-	    "pid=%ld\nserial=%s\nlabel=%s\nkey=%s\ncreated=%lld\n",
-	    user, (unsigned long)pw.pw_uid, service, tty, rhost, sid,
-	    (long)getpid(), serial, label, fp, (long long)time(NULL));
 	if (write_record(pamh, o.rundir, record, &path) != 0) {
 		pam_syslog(pamh, LOG_ERR, "no session record written in %s",
 		    o.rundir);
 		goto out;
 	}
-	if (pam_set_data(pamh, DATA_RECORD, path, free_str) != PAM_SUCCESS) {
+	if (pam_set_data(pamh, PNK_DATA_RECORD, path, free_str) != PAM_SUCCESS) {
 		unlink(path);
 		free(path);
 		goto out;
 	}
-	if (pnk_export(pamh, serial, label, fp) != PAM_SUCCESS)
+	if (export_vars(pamh, &a) != PAM_SUCCESS)
 		goto out;
 	if (o.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session record %s", path);
 	retval = PAM_SUCCESS;
  out:
-	free(copy);
+	pnk_authrec_free(&a);
 	pnk_opts_free(&o);
 	return retval;
 }
@@ -225,14 +280,14 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if ((r = pnk_opts_pam(pamh, argc, argv, &o)) != PAM_SUCCESS)
 		return r;
 	pnk_opts_free(&o);
-	if (pam_get_data(pamh, DATA_RECORD, &data) != PAM_SUCCESS || data == NULL)
+	if (pam_get_data(pamh, PNK_DATA_RECORD, &data) != PAM_SUCCESS || data == NULL)
 		return PAM_IGNORE;
 	if (unlink(data) == -1 && errno != ENOENT) {
 		pam_syslog(pamh, LOG_ERR, "cannot remove %s: %s",
 		    (const char *)data, strerror(errno));
 		return PAM_SESSION_ERR;
 	}
-	(void)pam_set_data(pamh, DATA_RECORD, NULL, NULL);
+	(void)pam_set_data(pamh, PNK_DATA_RECORD, NULL, NULL);
 	return PAM_SUCCESS;
 }
 
@@ -270,6 +325,11 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 	int retval = PAM_AUTHTOK_ERR;
 
 	nk_buf_init(&req);
+	if ((retval = pnk_code_pam(pamh, "token helper", o->helper != NULL ?
+	    o->helper : NKHSM_HELPER_PATH)) != PAM_SUCCESS ||
+	    (retval = pnk_code_pam(pamh, "PKCS#11 module", module)) != PAM_SUCCESS)
+		return retval;
+	retval = PAM_AUTHTOK_ERR;
 	if (pnk_spawn(o->helper != NULL ? o->helper : NKHSM_HELPER_PATH,
 	    &child) != 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot start the token helper");

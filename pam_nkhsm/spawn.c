@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "nkhsm.h"
+#include "pamnk.h"
 #include "spawn.h"
 
 /*
@@ -68,18 +69,15 @@ int
 pnk_spawn(const char *helper, struct pnk_child *c)
 {
 	char *envp[ENV_MAX], *argv[] = { (char *)"nkhsm-pam-helper", NULL };
-	struct stat st;
-	int sv[2], devnull, i;
+	int sv[2], devnull, i, r;
 	pid_t pid;
 
 	c->pid = -1;
 	c->fd = -1;
 	memset(envp, 0, sizeof(envp));
 	/* The helper runs with our privileges: it must be root's to change. */
-	if (stat(helper, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return NKHSM_ERR_PERMISSION;
+	if ((r = pnk_code_check(helper, NULL, 0)) != 0)
+		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		return NKHSM_ERR_IO;
 	if (build_env(envp, ENV_MAX) != 0) {

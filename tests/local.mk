@@ -14,6 +14,13 @@ include tests/p11mod/local.mk
 include tests/shim/local.mk
 include tests/mutants/local.mk
 
+# A PAM application that authenticates and opens sessions as sshd and login
+# do (tests/pamdrv/nkpamdrv.c), for the session-record tests.
+check_PROGRAMS += tests/pamdrv/nkpamdrv
+tests_pamdrv_nkpamdrv_SOURCES = tests/pamdrv/nkpamdrv.c
+tests_pamdrv_nkpamdrv_CFLAGS = $(AM_CFLAGS) $(PAM_CFLAGS)
+tests_pamdrv_nkpamdrv_LDADD = $(PAM_LIBS)
+
 INTEGRATION_TESTS = \
 	tests/integration/tool-formats.sh \
 	tests/integration/tool-errors.sh \
@@ -25,6 +32,8 @@ INTEGRATION_TESTS = \
 	tests/integration/pam-sweep.sh \
 	tests/integration/pam-ca.sh \
 	tests/integration/pam-keys.sh \
+	tests/integration/pam-forge.sh \
+	tests/integration/pam-code.sh \
 	tests/integration/sweep-tool.sh \
 	tests/integration/sweep-sshca.sh \
 	tests/integration/sshca-sign.sh \

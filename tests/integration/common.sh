@@ -142,15 +142,20 @@ pam_service() {
 	done
 }
 
+# pam_wrapped [VAR=VALUE...] CMD...: CMD under pam_wrapper with the test's
+# service directory (LD_PRELOAD on this command only).
+pam_wrapped() {
+	env LD_PRELOAD="${NKHSM_TEST_PRELOAD:+$NKHSM_TEST_PRELOAD }$PAM_WRAPPER_LIB" \
+	    PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$PAMD" PAM_WRAPPER_DEBUGLEVEL=2 \
+	    PAM_WRAPPER_DISABLE_DEEPBIND=1 "$@"
+}
+
 # pam_run SERVICE OPERATION INPUT [VAR=VALUE...]: run pamtester; output in
 # $T/pam.out, its last pamtester line in $pam_res, exit code in $pam_rc.
 pam_run() {
 	svc=$1 op=$2 input=$3
 	shift 3
-	printf '%b' "$input" | env "$@" \
-	    LD_PRELOAD="${NKHSM_TEST_PRELOAD:+$NKHSM_TEST_PRELOAD }$PAM_WRAPPER_LIB" \
-	    PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$PAMD" PAM_WRAPPER_DEBUGLEVEL=2 \
-	    PAM_WRAPPER_DISABLE_DEEPBIND=1 \
+	printf '%b' "$input" | pam_wrapped "$@" \
 	    $VG pamtester -v "$svc" "$PAM_USER" $op > "$T/pam.out" 2>&1
 	pam_rc=$?
 	vg_check "pamtester $svc $op"

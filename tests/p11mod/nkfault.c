@@ -69,6 +69,11 @@
  *       A REPLAY file is read before the RECORD files are written, so with
  *       both naming one file each C_Sign gets the previous one's (the first
  *       its own); otherwise a missing REPLAY file fails C_Sign.
+ *   NKFAULT_TOKEN_LABEL, _SERIAL, _MODEL, _MANUFACTURER=value
+ *       C_GetTokenInfo reports this label, serial number, model or
+ *       manufacturer (blank-padded; %XX stands for any byte but NUL), so a
+ *       test can have a token say what SoftHSM cannot: control characters,
+ *       newlines, '=', '/'. Too long for the field is an error.
  *
  * User logins are C_Login with CKU_USER or CKU_CONTEXT_SPECIFIC.
  */
@@ -294,6 +299,8 @@ static const char *const known_vars[] = {
 	"NKFAULT_PIN_TRIES", "NKFAULT_STATE", "NKFAULT_DELAY_MS", "NKFAULT_SIGN_DELAY_MS",
 	"NKFAULT_COUNT_FILE", "NKFAULT_LOG",
 	"NKFAULT_RECORD_SIG", "NKFAULT_REPLAY_SIG", "NKFAULT_RECORD_DATA", "NKFAULT_REPLAY_DATA",
+	"NKFAULT_TOKEN_LABEL", "NKFAULT_TOKEN_SERIAL", "NKFAULT_TOKEN_MODEL",
+	"NKFAULT_TOKEN_MANUFACTURER",
 };
 
 extern char **environ;
@@ -308,6 +315,92 @@ complain(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* ---- hostile token info (NKFAULT_TOKEN_*) ------------------------------ */
+
+/* A CK_TOKEN_INFO string field to replace, and its replacement. */
+struct token_string {
+	const char	*var;
+	size_t		 off, len;	/* of the field in CK_TOKEN_INFO */
+	CK_UTF8CHAR	 value[32];
+	int		 set;
+};
+
+static struct token_string token_strings[] = {
+	{ "NKFAULT_TOKEN_LABEL", offsetof(CK_TOKEN_INFO, label), 32, { 0 }, 0 },
+	{ "NKFAULT_TOKEN_SERIAL", offsetof(CK_TOKEN_INFO, serialNumber), 16, { 0 }, 0 },
+	{ "NKFAULT_TOKEN_MODEL", offsetof(CK_TOKEN_INFO, model), 16, { 0 }, 0 },
+	{ "NKFAULT_TOKEN_MANUFACTURER", offsetof(CK_TOKEN_INFO, manufacturerID), 32,
+	    { 0 }, 0 },
+};
+#define N_TOKEN_STRINGS	(sizeof(token_strings) / sizeof(token_strings[0]))
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode %XX into a blank-padded field. */
+static int
+parse_token_string(struct token_string *t, const char *s)
+{
+	size_t n = 0;
+	int hi, lo;
+
+	memset(t->value, ' ', sizeof(t->value));
+	for (; *s != '\0'; s++, n++) {
+		if (n >= t->len) {
+			complain("%s: longer than %zu bytes", t->var, t->len);
+			return -1;
+		}
+		if (*s != '%') {
+			t->value[n] = (CK_UTF8CHAR)*s;
+			continue;
+		}
+		if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
+		    (hi == 0 && lo == 0)) {
+			complain("%s: bad %%XX escape", t->var);
+			return -1;
+		}
+		t->value[n] = (CK_UTF8CHAR)(hi << 4 | lo);
+		s += 2;
+	}
+	t->set = 1;
+	return 0;
+}
+
+static int
+load_token_strings(void)
+{
+	const char *s;
+	size_t i;
+
+	for (i = 0; i < N_TOKEN_STRINGS; i++) {
+		token_strings[i].set = 0;
+		if ((s = secure_getenv(token_strings[i].var)) != NULL &&
+		    parse_token_string(&token_strings[i], s) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+apply_token_strings(CK_TOKEN_INFO_PTR info)
+{
+	size_t i;
+
+	for (i = 0; i < N_TOKEN_STRINGS; i++)
+		if (token_strings[i].set)
+			memcpy((CK_BYTE_PTR)info + token_strings[i].off,
+			    token_strings[i].value, token_strings[i].len);
 }
 
 /* ---- configuration ---------------------------------------------------- */
@@ -583,6 +676,8 @@ load_config(struct config *c)
 		return -1;
 	if ((s = secure_getenv("NKFAULT_COUNT_FILE")) != NULL &&
 	    copy_value("NKFAULT_COUNT_FILE", s, c->count_file, sizeof(c->count_file)) != 0)
+		return -1;
+	if (load_token_strings() != 0)
 		return -1;
 	return load_replay(&c->replay);
 }
@@ -897,6 +992,7 @@ w_C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	if ((rv = REAL(C_GetTokenInfo, (slot, info))) != CKR_OK)
 		return call_end(&c, rv);
 	info->flags |= cfg.token_flags;
+	apply_token_strings(info);
 	if (cfg.pin_tries > 0) {
 		if ((fd = state_open(LOCK_SH, &tries)) == -1)
 			return call_end(&c, CKR_GENERAL_ERROR);

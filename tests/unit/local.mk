@@ -41,6 +41,14 @@ tests_unit_test_authfile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
 tests_unit_test_authfile_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_authfile_LDADD = $(UNIT_LIBS)
 
+# pam_nkhsm's hand-over from authentication to session (tickets).
+check_PROGRAMS += tests/unit/test_ticket
+TESTS += tests/unit/test_ticket
+tests_unit_test_ticket_SOURCES = tests/unit/test_ticket.c pam_nkhsm/ticket.c
+tests_unit_test_ticket_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
+tests_unit_test_ticket_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_ticket_LDADD = $(UNIT_LIBS)
+
 # nkhsm-sshca's pure parts: sshca/krl.c and sshca/policy.c compiled into
 # the tests; krlgen writes KRLs for ssh-keygen -Q in sshca-krl.sh.
 check_PROGRAMS += tests/unit/test_krl tests/unit/test_policy \
