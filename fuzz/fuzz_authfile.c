@@ -14,12 +14,15 @@
 #include "fuzz.h"
 
 #define FUZZ_AUTHFILE_NAME	"fuzz"
+#define FUZZ_AUTHFILE_RHOST	"192.0.2.7"
+#define FUZZ_AUTHFILE_NOW	1700000000
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct pnk_keys keys;
-	char err[512];
+	char err[512], buf[256];
+	const char *why;
 	unsigned int last = 0;
 	size_t i;
 	int r;
@@ -42,6 +45,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    keys.key[i].line <= last)
 			abort();
 		last = keys.key[i].line;
+		/* Its options, judged for a login: a line with a reason never
+		 * passes, and a from= list is never ignored. */
+		why = pnk_key_refusal(&keys.key[i], FUZZ_AUTHFILE_RHOST,
+		    FUZZ_AUTHFILE_NOW, buf, sizeof(buf));
+		if ((keys.key[i].unusable != NULL && why == NULL) ||
+		    (why == NULL && keys.key[i].from != NULL &&
+		    pnk_from_match(keys.key[i].from, FUZZ_AUTHFILE_RHOST) != 1) ||
+		    (why == NULL && pnk_key_refusal(&keys.key[i], NULL,
+		    FUZZ_AUTHFILE_NOW, buf, sizeof(buf)) == NULL &&
+		    keys.key[i].from != NULL))
+			abort();
 	}
 	pnk_keys_free(&keys);
 	return 0;

@@ -85,6 +85,7 @@ fuzz_replay_pamopts_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS) \
 fuzz_replay_pamopts_LDADD = $(FUZZ_LIBS)
 
 fuzz_replay_authfile_SOURCES = fuzz/fuzz_authfile.c pam_nkhsm/authfile.c \
+	pam_nkhsm/keyopts.c pam_nkhsm/from.c pam_nkhsm/util.c \
 	fuzz/replay.c $(FUZZ_HDR)
 fuzz_replay_authfile_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS) \
 	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/authfile"'
@@ -101,11 +102,31 @@ fuzz_fuzz_pamopts_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_pamopts_LDADD = $(FUZZ_LIBS)
 
 fuzz_fuzz_authfile_SOURCES = fuzz/fuzz_authfile.c pam_nkhsm/authfile.c \
-	$(FUZZ_HDR)
+	pam_nkhsm/keyopts.c pam_nkhsm/from.c pam_nkhsm/util.c $(FUZZ_HDR)
 fuzz_fuzz_authfile_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS)
 fuzz_fuzz_authfile_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_authfile_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_authfile_LDADD = $(FUZZ_LIBS)
+endif
+
+# from= pattern lists (pam_nkhsm/from.c).
+check_PROGRAMS += fuzz/replay_from
+TESTS += fuzz/replay_from
+
+fuzz_replay_from_SOURCES = fuzz/fuzz_from.c pam_nkhsm/from.c fuzz/replay.c \
+	$(FUZZ_HDR)
+fuzz_replay_from_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/from"'
+fuzz_replay_from_LDADD = $(FUZZ_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_from
+
+fuzz_fuzz_from_SOURCES = fuzz/fuzz_from.c pam_nkhsm/from.c $(FUZZ_HDR)
+fuzz_fuzz_from_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS)
+fuzz_fuzz_from_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_from_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_from_LDADD = $(FUZZ_LIBS)
 endif
 
 # nkhsm-sshca's policy parser: sshca/policy.c is compiled into the target.

@@ -82,6 +82,8 @@ pnk_keys_free(struct pnk_keys *keys)
 	for (i = 0; i < keys->n; i++) {
 		free(keys->key[i].blob);
 		free(keys->key[i].fp);
+		free(keys->key[i].from);
+		free(keys->key[i].unusable);
 	}
 	memset(keys, 0, sizeof(*keys));
 }
@@ -209,11 +211,12 @@ static int
 parse_line(char *line, unsigned int lineno, const char *name,
     struct pnk_keys *keys, char *errbuf, size_t errlen)
 {
-	const char *p = line, *type, *b64;
+	const char *p = line, *type, *b64, *opts = NULL;
 	const uint8_t *bt;
-	size_t tlen, blen, bloblen = 0, btlen;
+	size_t tlen, blen, bloblen = 0, btlen, optslen = 0;
 	uint8_t *blob = NULL;
 	struct nk_buf b;
+	struct pnk_key *k;
 	nkhsm_point_t pt;
 	char *fp = NULL, why[256];
 	int fk, r;
@@ -228,11 +231,16 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		return fk;
 	if (!ec_key_type(type, tlen) && !other_key_type(type, tlen) && !fk) {
 		/* Not a key type: an options field must come first. */
+		opts = p;
 		if ((p = skip_options(p)) == NULL) {
 			nk_errf(errbuf, errlen, "%s:%u: unterminated quote in "
 			    "options", name, lineno);
 			return NKHSM_ERR_FORMAT;
 		}
+		for (optslen = (size_t)(p - opts); optslen > 0 &&
+		    (opts[optslen - 1] == ' ' || opts[optslen - 1] == '\t');
+		    optslen--)
+			;
 		type = p;
 		tlen = strcspn(type, " \t");
 		if ((fk = foreign_key(type, tlen)) < 0)
@@ -296,12 +304,21 @@ parse_line(char *line, unsigned int lineno, const char *name,
 		    nkhsm_strerror(r));
 		return r;
 	}
-	keys->key[keys->n].pt = pt;
-	keys->key[keys->n].blob = blob;
-	keys->key[keys->n].bloblen = bloblen;
-	keys->key[keys->n].fp = fp;
-	keys->key[keys->n].line = lineno;
-	keys->n++;
+	k = &keys->key[keys->n];
+	memset(k, 0, sizeof(*k));
+	k->pt = pt;
+	k->blob = blob;
+	k->bloblen = bloblen;
+	k->fp = fp;
+	k->line = lineno;
+	keys->n++;	/* owned by keys from here: freed with them */
+	why[0] = '\0';
+	if (opts != NULL && (r = pnk_keyopts_parse(opts, optslen, k, why,
+	    sizeof(why))) != 0) {
+		if (r != NKHSM_ERR_NOMEM)
+			nk_errf(errbuf, errlen, "%s:%u: %s", name, lineno, why);
+		return r;
+	}
 	return 0;
 }
 

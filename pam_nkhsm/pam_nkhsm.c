@@ -693,6 +693,34 @@ hand_over(struct ctx *c)
 	return PAM_SUCCESS;
 }
 
+struct report_arg {
+	struct ctx	*c;
+	const char	*path;
+};
+
+static void
+report_unused(void *arg, unsigned int line, const char *why)
+{
+	struct report_arg *ra = arg;
+
+	lg(ra->c, LOG_NOTICE, "%s:%u: authorized key not used: %s", ra->path,
+	    line, why);
+}
+
+/* Keep the keys whose options allow this login (from=, expiry-time=, ...). */
+static void
+use_here(struct ctx *c, const char *path)
+{
+	struct report_arg ra = { c, path };
+	const void *item = NULL;
+	const char *rhost = NULL;
+
+	if (pam_get_item(c->pamh, PAM_RHOST, &item) == PAM_SUCCESS)
+		rhost = item;
+	pnk_keys_select(&c->keys, rhost, (int64_t)time(NULL), report_unused,
+	    &ra);
+}
+
 static int
 authenticate(struct ctx *c)
 {
@@ -730,12 +758,14 @@ authenticate(struct ctx *c)
 			lg(c, LOG_ERR, "refusing authorized keys: %s", err);
 			retval = PAM_AUTH_ERR;
 			goto out;
-		} else
+		} else {
 			have_file = 1;
+			use_here(c, path);
+		}
 	}
 	if (c->keys.n == 0 && c->o.ca == NULL) {
 		if (have_file)
-			lg(c, LOG_NOTICE, "%s holds no EC keys", path);
+			lg(c, LOG_NOTICE, "%s holds no EC keys usable here", path);
 		retval = c->o.nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
 		goto out;
 	}

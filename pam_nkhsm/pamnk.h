@@ -77,6 +77,11 @@ struct pnk_key {
 	size_t		 bloblen;
 	char		*fp;		/* SHA256:... */
 	unsigned int	 line;
+	/* Its options (keyopts.c). */
+	char		*from;		/* from="..." pattern list, or NULL */
+	int64_t		 expiry;	/* expiry-time=, if expires */
+	int		 expires;
+	char		*unusable;	/* why the line is never used, or NULL */
 };
 
 struct pnk_keys {
@@ -108,6 +113,27 @@ int pnk_keys_load(const char *path, uid_t uid, struct pnk_keys *keys,
 struct stat;
 int pnk_safe_owner_mode(const struct stat *st, uid_t uid, const char *path,
     char *errbuf, size_t errlen);
+
+/*
+ * The options field of a line (s, len bytes) into k: from=, expiry-time=,
+ * and k->unusable for cert-authority and for options pam_nkhsm cannot
+ * enforce. NKHSM_ERR_FORMAT (errbuf says why) for malformed syntax.
+ */
+int pnk_keyopts_parse(const char *s, size_t len, struct pnk_key *k,
+    char *errbuf, size_t errlen);
+/* YYYYMMDD[HHMM[SS]][Z], local time unless Z; as sshd's expiry-time=. */
+int pnk_expiry_parse(const char *s, int64_t *tp);
+/*
+ * from="..." against the remote host: 1 allowed, 0 not, -1 an invalid
+ * list (an empty entry, a CIDR mask out of range or with host bits set).
+ */
+int pnk_from_match(const char *patterns, const char *rhost);
+/* NULL when the key may be used for this login, else why not (in buf). */
+const char *pnk_key_refusal(const struct pnk_key *k, const char *rhost,
+    int64_t now, char *buf, size_t buflen);
+/* Drop the keys that may not be used here; report(arg, line, why) each. */
+void pnk_keys_select(struct pnk_keys *keys, const char *rhost, int64_t now,
+    void (*report)(void *, unsigned int, const char *), void *arg);
 
 /* The challenge: bound to host, service and user, with 32 random bytes. */
 #define PNK_NONCE_LEN		32

@@ -34,6 +34,7 @@ INTEGRATION_TESTS = \
 	tests/integration/pam-keys.sh \
 	tests/integration/pam-forge.sh \
 	tests/integration/pam-code.sh \
+	tests/integration/pam-keyopts.sh \
 	tests/integration/sweep-tool.sh \
 	tests/integration/sweep-sshca.sh \
 	tests/integration/sshca-sign.sh \

@@ -82,7 +82,9 @@ expect_pam "$R_AUTH_ERR" "non-ASCII PIN, one byte off: PAM_AUTH_ERR"
 	echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ed"
 	# A key type this module does not know, whose blob names that type: skipped.
 	printf 'ssh-future@example.com %s x\n' "$(printf '\000\000\000\026ssh-future@example.com\000\000\000\001x' | base64 -w0)"
-	printf 'from="10.0.0.1",command="echo \\"hi there\\"" %s\n' "$(cat "$T/utf8.pub")"
+	# Options that restrict nothing in a login (a restricting one would make
+	# the line unusable: pam-keyopts.sh), with an escaped quote to parse.
+	printf 'pty,environment="MSG=\\"hi there\\"" %s\n' "$(cat "$T/utf8.pub")"
 } > "$T/many.keys"
 install -o "$PAM_USER" -m 600 "$T/many.keys" "$T/many"
 pam_service many "auth required $PAM_MOD $PAM_BASE authfile=$T/many"

@@ -36,10 +36,21 @@ tests_unit_test_pamopts_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_pamopts_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_authfile_SOURCES = tests/unit/test_authfile.c \
-	pam_nkhsm/authfile.c pam_nkhsm/util.c
+	pam_nkhsm/authfile.c pam_nkhsm/keyopts.c pam_nkhsm/from.c \
+	pam_nkhsm/util.c
 tests_unit_test_authfile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
 tests_unit_test_authfile_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_authfile_LDADD = $(UNIT_LIBS)
+
+# authorized_keys options: from= patterns, expiry-time=, restrictions.
+check_PROGRAMS += tests/unit/test_keyopts
+TESTS += tests/unit/test_keyopts
+tests_unit_test_keyopts_SOURCES = tests/unit/test_keyopts.c \
+	pam_nkhsm/keyopts.c pam_nkhsm/from.c pam_nkhsm/authfile.c \
+	pam_nkhsm/util.c
+tests_unit_test_keyopts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
+tests_unit_test_keyopts_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_keyopts_LDADD = $(UNIT_LIBS)
 
 # pam_nkhsm's hand-over from authentication to session (tickets).
 check_PROGRAMS += tests/unit/test_ticket
@@ -88,7 +99,8 @@ tests_unit_test_hotplug_LDADD = udev/libnkhotplug.la $(UNIT_LIBS) $(UDEV_LIBS)
 check_PROGRAMS += tests/unit/test_nomem
 TESTS += tests/unit/test_nomem
 tests_unit_test_nomem_SOURCES = tests/unit/test_nomem.c \
-	pam_nkhsm/options.c pam_nkhsm/authfile.c pam_nkhsm/util.c \
+	pam_nkhsm/options.c pam_nkhsm/authfile.c pam_nkhsm/keyopts.c \
+	pam_nkhsm/from.c pam_nkhsm/util.c \
 	sshca/policy.c sshca/sshcert.c sshca/sshca.h sshca/ledgerlog.c
 tests_unit_test_nomem_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm \
 	-I$(top_srcdir)/sshca -I$(top_srcdir)/udev
@@ -105,7 +117,8 @@ check_PROGRAMS += tests/unit/test_keycheck
 TESTS += tests/unit/test_keycheck
 EXTRA_DIST += tests/unit/ed25519_torsion.py
 tests_unit_test_keycheck_SOURCES = tests/unit/test_keycheck.c \
-	sshca/sshcert.c sshca/sshca.h pam_nkhsm/authfile.c pam_nkhsm/util.c
+	sshca/sshcert.c sshca/sshca.h pam_nkhsm/authfile.c pam_nkhsm/keyopts.c \
+	pam_nkhsm/from.c pam_nkhsm/util.c
 tests_unit_test_keycheck_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm \
 	-I$(top_srcdir)/sshca
 tests_unit_test_keycheck_CFLAGS = $(UNIT_CC_FLAGS)
