@@ -35,6 +35,7 @@ INTEGRATION_TESTS = \
 	tests/integration/pam-forge.sh \
 	tests/integration/pam-code.sh \
 	tests/integration/pam-keyopts.sh \
+	tests/integration/pam-stacks.sh \
 	tests/integration/sweep-tool.sh \
 	tests/integration/sweep-sshca.sh \
 	tests/integration/sshca-sign.sh \
