@@ -28,6 +28,7 @@ login() {
 	printf '%s\n' "$USER_PIN" | pam_wrapped $VG pamtester -v $_item "${2:-o}" "$PAM_USER" \
 	    authenticate > "$T/pam.out" 2>&1
 	vg_check "pamtester rhost=$1"
+	pam_res=$(grep '^pamtester: ' "$T/pam.out" | grep -v 'invoking\|performing' | tail -1)
 }
 
 keys "cert-authority,from=\"10.9.9.9\" $key"
