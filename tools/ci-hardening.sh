@@ -69,6 +69,8 @@ rc=0
 # the card is pulled or frozen (card-tool.sh's checks are tool-formats.sh's).
 vgtests="tests/integration/pam-auth.sh tests/integration/pam-session.sh \
 tests/integration/pam-ca.sh tests/integration/pam-keys.sh \
+tests/integration/pam-forge.sh tests/integration/pam-code.sh \
+tests/integration/pam-keyopts.sh tests/integration/pam-stacks.sh \
 tests/integration/sshca-sign.sh tests/integration/sshca-x509.sh \
 tests/integration/sshca-sshd.sh tests/integration/sshca-keys.sh \
 tests/integration/sshca-input.sh tests/integration/sshca-tamper.sh \

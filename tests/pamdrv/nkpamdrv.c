@@ -4,11 +4,13 @@
  * the session the way real callers do (run under pam_wrapper):
  *
  *   nkpamdrv SERVICE USER same ENVFILE      one process, one handle (login, su)
- *   nkpamdrv SERVICE USER split ENVFILE     as sshd: a child authenticates and
- *                                           hands its PAM environment back (in
- *                                           ENVFILE.auth); the parent starts its
- *                                           own handle, puts that environment
- *                                           in and opens the session
+ *   nkpamdrv SERVICE USER split ENVFILE     as sshd: a child ("auth", run by
+ *                                           path, so give an absolute one)
+ *                                           authenticates and hands its PAM
+ *                                           environment back (in ENVFILE.auth);
+ *                                           the parent starts its own handle,
+ *                                           puts that environment in and opens
+ *                                           the session
  *   nkpamdrv SERVICE USER auth ENVFILE      authenticate only; environment out
  *   nkpamdrv SERVICE USER session ENVFILE   a fresh handle, the environment in
  *                                           ENVFILE put in, open the session
@@ -175,7 +177,8 @@ do_same(const char *service, const char *user, const char *out)
  * (here through ENVFILE.auth, which stays for replay tests).
  */
 static int
-do_split(const char *service, const char *user, const char *out)
+do_split(const char *self, const char *service, const char *user,
+    const char *out)
 {
 	char authout[LINE_MAX_LEN];
 	FILE *f;
@@ -186,11 +189,13 @@ do_split(const char *service, const char *user, const char *out)
 	    sizeof(authout) || (pid = fork()) == -1)
 		return PAM_SYSTEM_ERR;
 	if (pid == 0) {
-		if ((f = fopen(authout, "w")) == NULL)
-			_exit(1);
-		r = do_auth(service, user, f);
-		fclose(f);
-		_exit(r == PAM_SUCCESS ? 0 : 1);
+		/*
+		 * Run the "auth" half as a program of its own (sshd's child is a
+		 * plain fork; the parent-child relation is what matters here), so
+		 * that pam_wrapper sets itself up and cleans up in it as usual.
+		 */
+		execl(self, self, service, user, "auth", authout, (char *)NULL);
+		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0)
@@ -216,7 +221,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[3], "same") == 0)
 		r = do_same(argv[1], argv[2], argv[4]);
 	else if (strcmp(argv[3], "split") == 0)
-		r = do_split(argv[1], argv[2], argv[4]);
+		r = do_split(argv[0], argv[1], argv[2], argv[4]);
 	else if (strcmp(argv[3], "auth") == 0) {
 		if ((f = fopen(argv[4], "w")) == NULL)
 			return 2;
