@@ -12,6 +12,13 @@ pam_setup
 PAM_UNIX=/lib/x86_64-linux-gnu/security/pam_unix.so
 [ -f "$PAM_UNIX" ] || { echo "skip: pam_unix.so missing"; exit 77; }
 PASSWORD='Corr3ct-h0rse'
+# In the sanitizer run the ASan runtime is preloaded into pamtester; its
+# crypt() interceptor finds the real function only if libcrypt is loaded at
+# start, and pam_unix loads it later (a call through NULL): preload it too.
+if [ -n "${NKHSM_TEST_PRELOAD:-}" ]; then
+	LIBCRYPT=$(ldconfig -p | awk '/libcrypt\.so\.1 /{print $NF; exit}')
+	[ -n "$LIBCRYPT" ] && NKHSM_TEST_PRELOAD="$NKHSM_TEST_PRELOAD $LIBCRYPT"
+fi
 printf '%s:%s\n' "$PAM_USER" "$PASSWORD" | chpasswd || exit 99
 
 init_token stack
