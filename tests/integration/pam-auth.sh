@@ -227,8 +227,10 @@ took=$(( $(date +%s) - start ))
 expect_pam "$R_UNAVAIL" "no token after wait=2: PAM_AUTHINFO_UNAVAIL"
 expect_grep "Insert your Nitrokey HSM 'pamtok'" "$T/pam.out" "wait: the user is asked to insert the named token"
 [ "$took" -ge 2 ] && [ "$took" -le $((10 * SLOW)) ] && pass "wait: waited about 2 s ($took s)" || fail "wait: took $took s"
-# The token appears during the wait.
-( sleep 1; cp -r "$T/tokens/." "$T/tokens2/" ) &
+# The token appears during the wait, whole: its directory is copied aside and
+# renamed in (a token half-copied while the helper looks fails to sign).
+( sleep 1; mkdir "$T/stage"; cp -r "$T/tokens/." "$T/stage/" &&
+    for d in "$T/stage"/*; do mv "$d" "$T/tokens2/"; done ) &
 pam_run wait authenticate "$USER_PIN\n" SOFTHSM2_CONF="$T/empty-softhsm.conf"
 wait
 expect_pam "$R_SUCCESS" "token inserted during the wait: PAM_SUCCESS"
