@@ -339,7 +339,7 @@ grep -q 'Authentication failure' "$T/pam.out" && pass "wrong PIN: PAM_AUTH_ERR" 
 chmod g+w /usr/libexec/nkhsm/nkhsm-pam-helper
 expect_login 1 nkdefault "$U" "$PIN\n" "a group-writable installed helper is refused"
 chmod g-w /usr/libexec/nkhsm/nkhsm-pam-helper
-grep -q 'cannot retrieve authentication info' "$T/pam.out" &&
+grep 'SYSLOG' "$T/pam.out" | grep -qF 'refusing the token helper: /usr/libexec/nkhsm/nkhsm-pam-helper' &&
     pass "so the module runs /usr/libexec/nkhsm/nkhsm-pam-helper by default" ||
     fail "the default helper is not the installed one"
 end "PAM"
@@ -400,7 +400,7 @@ sed -i 's/token=elsewhere/token=nkpkg/' /etc/nkhsm/nkhsm.conf
 #   PAM_AUTHINFO_UNAVAIL, the PKCS#11 module cannot be loaded:
 sed -i "s#^module = .*#module = /nonexistent/pkcs11.so#" /etc/nkhsm/nkhsm.conf
 expect_login 0 stack "$U" "upw-7Kq\n" "PKCS#11 module missing (PAM_AUTHINFO_UNAVAIL): password works"
-logged "token helper"
+logged "the PKCS#11 module is missing: /nonexistent/pkcs11.so"
 sed -i "s#^module = .*#module = $SOFTHSM#" /etc/nkhsm/nkhsm.conf
 #   PAM_SERVICE_ERR, a broken nkhsm.conf (every user at once):
 echo 'modul = typo' >> /etc/nkhsm/nkhsm.conf
