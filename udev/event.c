@@ -134,9 +134,14 @@ hp_event_classify(const struct hp_props *p, struct hp_event *ev,
 	return 0;
 }
 
-/* The value of name in envp; a name set twice is an error. */
+/*
+ * The value of name in envp. A name set twice, or set to more than
+ * HP_ENV_ENTRY_MAX bytes, is an error; entries the event does not read
+ * (the service manager's, a test harness's MAKEFLAGS) are not looked at.
+ */
 static int
-env_get(char *const *envp, size_t n, const char *name, const char **valp)
+env_get(char *const *envp, size_t n, const char *name, const char **valp,
+    char *why, size_t whylen)
 {
 	size_t i, len = strlen(name);
 
@@ -144,8 +149,14 @@ env_get(char *const *envp, size_t n, const char *name, const char **valp)
 	for (i = 0; i < n; i++) {
 		if (strncmp(envp[i], name, len) != 0 || envp[i][len] != '=')
 			continue;
-		if (*valp != NULL)
+		if (*valp != NULL) {
+			nk_errf(why, whylen, "%s set twice", name);
 			return -1;
+		}
+		if (strnlen(envp[i], HP_ENV_ENTRY_MAX) >= HP_ENV_ENTRY_MAX) {
+			nk_errf(why, whylen, "%s too long", name);
+			return -1;
+		}
 		*valp = envp[i] + len + 1;
 	}
 	return 0;
@@ -173,16 +184,10 @@ hp_event_from_env(char *const *envp, struct hp_event *ev, char *why,
 			nk_errf(why, whylen, "environment too large");
 			return -1;
 		}
-		if (strnlen(envp[n], HP_ENV_ENTRY_MAX) >= HP_ENV_ENTRY_MAX) {
-			nk_errf(why, whylen, "environment entry too long");
-			return -1;
-		}
 	}
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (env_get(envp, n, names[i], &val[i]) != 0) {
-			nk_errf(why, whylen, "%s set twice", names[i]);
+		if (env_get(envp, n, names[i], &val[i], why, whylen) != 0)
 			return -1;
-		}
 	}
 	memset(&p, 0, sizeof(p));
 	p.action = val[0];

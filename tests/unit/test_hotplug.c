@@ -148,6 +148,39 @@ test_classify(void **state)
 	    &ev), -1);
 }
 
+/*
+ * An overlong entry the event does not read (a service manager's or a
+ * test harness's MAKEFLAGS) is not looked at; an overlong one it reads is
+ * refused by name.
+ */
+static void
+test_env_long(char **good)
+{
+	char *env[16], *big;
+	struct hp_event ev;
+	char why[128];
+	size_t i, n;
+
+	assert_non_null(big = malloc(HP_ENV_ENTRY_MAX + 16));
+	for (n = 0; good[n] != NULL; n++)
+		env[n] = good[n];
+	memcpy(big, "MAKEFLAGS=", 10);
+	memset(big + 10, 'x', HP_ENV_ENTRY_MAX);
+	big[HP_ENV_ENTRY_MAX + 10] = '\0';
+	env[n] = big;
+	env[n + 1] = NULL;
+	assert_int_equal(hp_event_from_env(env, &ev, why, sizeof(why)), 0);
+	assert_string_equal(ev.serial, "DENK0100001");
+	/* The same length in a property the event reads: refused. */
+	memcpy(big, "ID_SERIAL_SHORT=", 16);
+	for (i = 0; i < n; i++)
+		if (strncmp(env[i], "ID_SERIAL_SHORT=", 16) == 0)
+			env[i] = (char *)"X=1";
+	assert_int_equal(hp_event_from_env(env, &ev, why, sizeof(why)), -1);
+	assert_string_equal(why, "ID_SERIAL_SHORT too long");
+	free(big);
+}
+
 static void
 test_env(void **state)
 {
@@ -181,6 +214,7 @@ test_env(void **state)
 	assert_int_equal(hp_event_from_env(twice, &ev, why, sizeof(why)), -1);
 	assert_string_equal(why, "DEVPATH set twice");
 	assert_int_equal(hp_event_from_env(dots, &ev, why, sizeof(why)), -1);
+	test_env_long(good);
 }
 
 static void
