@@ -35,6 +35,7 @@ static const char *const msgs[] = {
 	"unsafe file ownership or permissions",		/* -27 */
 	"no room left on the token",			/* -28 */
 	"weak or degenerate public key refused",	/* -29 */
+	"PC/SC-lite (pcscd) unavailable or failing",	/* -30 */
 };
 
 const char *

@@ -30,7 +30,10 @@ void nk_errf(char *errbuf, size_t errlen, const char *fmt, ...)
 int nk_b64_encode(const uint8_t *in, size_t len, int pad, char **outp);
 int nk_b64_decode(const char *in, size_t len, uint8_t **outp, size_t *outlenp);
 
+/* A copy of len bytes (malloc), or NULL. */
+void *nk_memdup(const void *p, size_t len);
 /* Hex: "0a1b" (lower case) and back; dec takes upper or lower case. */
+int nk_hexval(int c);	/* 0-15, or -1 */
 int nk_hex_encode(const uint8_t *in, size_t len, char **outp);
 int nk_hex_decode(const char *in, uint8_t **outp, size_t *outlenp);
 

@@ -22,59 +22,13 @@
 #include <p11-kit/pkcs11.h>
 
 #include "nk-int.h"
+#include "tok-int.h"
 
-#define MAX_SLOTS	64
 #define MAX_FOUND	256	/* keys listed on one token */
 #define LABEL_MAX	(NKHSM_LABEL_MAX + 1)
 #define PARAMS_MAX	128
 #define GONE_WAIT_MS	1000	/* for a reader to notice a pulled token */
 #define GONE_STEP_MS	100
-
-struct nkhsm_ctx {
-	void			*dl;
-	CK_FUNCTION_LIST_PTR	 f;
-	char			*module;
-	unsigned long		 calls;
-	nkhsm_call_watch_t	*watch;		/* around each call, or NULL */
-	void			*watch_arg;
-	int			 finalize;
-	CK_SLOT_ID		 slots[MAX_SLOTS];	/* nkhsm_token_next */
-	CK_ULONG		 nslots;
-};
-
-struct nkhsm_token {
-	nkhsm_ctx_t		*ctx;
-	CK_SLOT_ID		 slot;
-	char			*label;
-	char			*serial;
-	char			*manufacturer;
-	char			*model;
-	CK_FLAGS		 flags;
-	CK_ULONG		 minpin;
-	CK_ULONG		 maxpin;
-	CK_SESSION_HANDLE	 session;
-	int			 have_session;
-	CK_SESSION_HANDLE	 rwsession;
-	int			 have_rwsession;
-	int			 logged_in;
-};
-
-struct nkhsm_key {
-	nkhsm_token_t		*tok;
-	CK_OBJECT_HANDLE	 priv;
-	int			 have_priv;	/* priv resolved (after login) */
-	CK_OBJECT_HANDLE	 pubobj;	/* made by nkhsm_keygen */
-	int			 have_pubobj;
-	uint8_t			 id[NKHSM_ID_MAX];
-	size_t			 idlen;
-	char			*label;
-	nkhsm_curve_t		 curve;
-	EVP_PKEY		*pub;		/* made on first use from point */
-	nkhsm_point_t		 point;		/* public key objects */
-	int			 have_point;
-	uint8_t			*cert;		/* DER, for keys made from certificates */
-	size_t			 certlen;
-};
 
 /*
  * Every call goes through here so that benchmarks can count them and a
@@ -187,6 +141,8 @@ nkhsm_ctx_free(nkhsm_ctx_t **ctxp)
 
 	if (ctxp == NULL || (ctx = *ctxp) == NULL)
 		return;
+	if (ctx->pcsc != NULL)
+		nk_pc_ctx_free(ctx);
 	if (ctx->finalize)
 		(void)P11(ctx, C_Finalize, NULL);
 	if (ctx->dl != NULL)
@@ -213,6 +169,8 @@ nkhsm_ctx_set_watch(nkhsm_ctx_t *ctx, nkhsm_call_watch_t *fn, void *arg)
 {
 	ctx->watch = fn;
 	ctx->watch_arg = arg;
+	if (ctx->pcsc != NULL)
+		nk_pc_set_watch(ctx);
 }
 
 /* Tokens. */
@@ -246,6 +204,8 @@ nkhsm_token_free(nkhsm_token_t **tokp)
 
 	if (tokp == NULL || (tok = *tokp) == NULL)
 		return;
+	if (tok->pc != NULL)
+		nk_pc_token_release(tok);
 	if (tok->have_rwsession)
 		(void)P11(tok->ctx, C_CloseSession, tok->rwsession);
 	if (tok->have_session)
@@ -269,6 +229,7 @@ token_new(nkhsm_ctx_t *ctx, CK_SLOT_ID slot, const CK_TOKEN_INFO *ti,
 		return NKHSM_ERR_NOMEM;
 	tok->ctx = ctx;
 	tok->slot = slot;
+	tok->tries = -1;	/* PKCS#11 has only the flags */
 	tok->flags = ti->flags;
 	tok->minpin = ti->ulMinPinLen;
 	tok->maxpin = ti->ulMaxPinLen;
@@ -281,12 +242,13 @@ token_new(nkhsm_ctx_t *ctx, CK_SLOT_ID slot, const CK_TOKEN_INFO *ti,
 		nkhsm_token_free(&tok);
 		return NKHSM_ERR_NOMEM;
 	}
+	tok->nitrokey = nk_serial_is_nitrokey(tok->serial);
 	*tokp = tok;
 	return 0;
 }
 
-static int
-token_matches(const nkhsm_token_t *tok, const nkhsm_uri_t *uri)
+int
+nk_token_matches(const nkhsm_token_t *tok, const nkhsm_uri_t *uri)
 {
 	const char *v;
 	unsigned long slot;
@@ -336,6 +298,8 @@ nkhsm_token_next(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri, size_t *cursor,
 		return NKHSM_ERR_INVALID_ARGUMENT;
 	if (nkhsm_uri_unmatched(uri) != NULL)
 		return NKHSM_ERR_UNSUPPORTED;
+	if (ctx->pcsc != NULL)
+		return nk_pc_token_next(ctx, uri, cursor, tokp);
 	if (*cursor == 0) {
 		/* One call with room for MAX_SLOTS; more than that is an error. */
 		ctx->nslots = 0;
@@ -359,7 +323,7 @@ nkhsm_token_next(nkhsm_ctx_t *ctx, const nkhsm_uri_t *uri, size_t *cursor,
 			continue;
 		if ((r = token_new(ctx, slot, &ti, &tok)) != 0)
 			return r;
-		if (!token_matches(tok, uri)) {
+		if (!nk_token_matches(tok, uri)) {
 			nkhsm_token_free(&tok);
 			continue;
 		}
@@ -468,7 +432,13 @@ nkhsm_token_slot(const nkhsm_token_t *tok)
 unsigned int
 nkhsm_token_flags(const nkhsm_token_t *tok)
 {
-	return token_flags(tok->flags);
+	return token_flags(tok->flags) | (tok->nitrokey ? NKHSM_TOKEN_NITROKEY : 0);
+}
+
+int
+nkhsm_token_pin_tries(const nkhsm_token_t *tok)
+{
+	return tok->tries;
 }
 
 void
@@ -488,6 +458,8 @@ nkhsm_token_refresh(nkhsm_token_t *tok)
 	CK_TOKEN_INFO ti;
 	CK_RV rv;
 
+	if (tok->pc != NULL)
+		return nk_pc_token_refresh(tok);
 	memset(&ti, 0, sizeof(ti));
 	if ((rv = P11(tok->ctx, C_GetTokenInfo, tok->slot, &ti)) != CKR_OK)
 		return map_ckr(rv);
@@ -570,6 +542,8 @@ nkhsm_token_login(nkhsm_token_t *tok, const char *pin, size_t pinlen)
 
 	if (tok == NULL)
 		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (tok->pc != NULL)
+		return nk_pc_login(tok, pin, pinlen);
 	pinpad = (tok->flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
 	if (pin == NULL && !pinpad)
 		return NKHSM_ERR_INVALID_ARGUMENT;
@@ -610,6 +584,8 @@ nkhsm_token_logout(nkhsm_token_t *tok)
 
 	if (tok == NULL || !tok->logged_in)
 		return 0;
+	if (tok->pc != NULL)
+		return nk_pc_logout(tok);
 	if ((r = session(tok, 0, &h)) != 0)
 		return r;
 	tok->logged_in = 0;
@@ -627,6 +603,8 @@ nkhsm_token_set_pin(nkhsm_token_t *tok, const char *oldpin, size_t oldlen,
 
 	if (tok == NULL || oldpin == NULL || newpin == NULL)
 		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (tok->pc != NULL)
+		return nk_pc_set_pin(tok, oldpin, oldlen, newpin, newlen);
 	if (newlen < tok->minpin || (tok->maxpin != 0 && newlen > tok->maxpin) ||
 	    newlen > NKHSM_PIN_MAX || oldlen > NKHSM_PIN_MAX)
 		return NKHSM_ERR_PIN_LEN;
@@ -895,6 +873,8 @@ nkhsm_key_find(nkhsm_token_t *tok, const nkhsm_uri_t *uri, nkhsm_key_t **keyp)
 	type = nkhsm_uri_type(uri);
 	if (type == NKHSM_OBJ_SECRET || type == NKHSM_OBJ_DATA)
 		return NKHSM_ERR_NO_KEY;
+	if (tok->pc != NULL)
+		return NKHSM_ERR_UNSUPPORTED;	/* the login path needs none */
 	id = nkhsm_uri_id(uri, &idlen);
 	label = nkhsm_uri_object(uri);
 	if (id == NULL && label == NULL)
@@ -935,6 +915,8 @@ nkhsm_key_find_by_point(nkhsm_token_t *tok, const nkhsm_point_t *p,
 		return NKHSM_ERR_INVALID_ARGUMENT;
 	if (nkhsm_curve_bytes(p->curve) == 0)
 		return NKHSM_ERR_UNSUPPORTED;
+	if (tok->pc != NULL)
+		return nk_pc_find_any(tok, p, 1, keyp, NULL);
 	if ((r = nk_point_wrap(p->pt, p->len, wrapped, &wlen)) != 0 ||
 	    (r = session(tok, 0, &h)) != 0)
 		return r;
@@ -962,6 +944,36 @@ nkhsm_key_find_by_point(nkhsm_token_t *tok, const nkhsm_point_t *p,
 	}
 	*keyp = key;
 	return 0;
+}
+
+int
+nkhsm_key_find_any(nkhsm_token_t *tok, const nkhsm_point_t *pts, size_t n,
+    nkhsm_key_t **keyp, size_t *indexp)
+{
+	size_t i;
+	int r;
+
+	*keyp = NULL;
+	if (indexp != NULL)
+		*indexp = 0;
+	if (tok == NULL || (pts == NULL && n > 0))
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (tok->pc != NULL)
+		return nk_pc_find_any(tok, pts, n, keyp, indexp);
+	/* One search per point, in their order: the first the token holds. */
+	for (i = 0; i < n; i++) {
+		if (pts[i].curve == NKHSM_CURVE_NONE)
+			continue;
+		r = nkhsm_key_find_by_point(tok, &pts[i], keyp);
+		if (r == 0) {
+			if (indexp != NULL)
+				*indexp = i;
+			return 0;
+		}
+		if (r != NKHSM_ERR_NO_KEY && r != NKHSM_ERR_UNSUPPORTED)
+			return r;
+	}
+	return NKHSM_ERR_NO_KEY;
 }
 
 int
@@ -1000,6 +1012,9 @@ list_objects(nkhsm_token_t *tok, CK_OBJECT_CLASS cls, nkhsm_key_t ***listp,
 	*np = 0;
 	if (tok == NULL)
 		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (tok->pc != NULL)
+		return cls == CKO_CERTIFICATE ? nk_pc_cert_list(tok, listp, np) :
+		    NKHSM_ERR_UNSUPPORTED;
 	if ((objs = calloc(MAX_FOUND, sizeof(*objs))) == NULL)
 		return NKHSM_ERR_NOMEM;
 	if ((r = session(tok, 0, &h)) != 0 ||
@@ -1315,6 +1330,8 @@ nkhsm_keygen(nkhsm_token_t *tok, nkhsm_curve_t curve, const char *label,
 	    strlen(label) >= LABEL_MAX || idlen > NKHSM_ID_MAX ||
 	    (id == NULL) != (idlen == 0))
 		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (tok->pc != NULL)
+		return NKHSM_ERR_UNSUPPORTED;	/* keys are made through PKCS#11 */
 	if ((r = session(tok, 1, &h)) != 0)
 		return r;
 	/* One search for the id (random or the caller's), one for the label. */
@@ -1382,6 +1399,8 @@ nkhsm_key_sign_digest(nkhsm_key_t *key, const uint8_t *dgst, size_t dlen,
 	*siglenp = 0;
 	if (key == NULL || dgst == NULL || dlen == 0 || dlen > NK_MAX_DIGEST)
 		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (key->tok->pc != NULL)
+		return nk_pc_sign_digest(key, dgst, dlen, sigp, siglenp);
 	n = nkhsm_curve_bytes(key->curve);
 	if ((r = session(key->tok, 0, &h)) != 0 ||
 	    (r = resolve_priv(key, h)) != 0)
@@ -1396,9 +1415,8 @@ nkhsm_key_sign_digest(nkhsm_key_t *key, const uint8_t *dgst, size_t dlen,
 		    token_fail(key->tok, rv);
 	if (len != 2 * n)
 		return NKHSM_ERR_FORMAT;
-	if ((sig = malloc(len)) == NULL)
+	if ((sig = nk_memdup(buf, len)) == NULL)
 		return NKHSM_ERR_NOMEM;
-	memcpy(sig, buf, len);
 	*sigp = sig;
 	*siglenp = len;
 	return 0;
@@ -1418,6 +1436,8 @@ nkhsm_token_store_cert(nkhsm_key_t *key, X509 *cert)
 
 	if (key == NULL || cert == NULL || key->idlen == 0)
 		return NKHSM_ERR_INVALID_ARGUMENT;
+	if (key->tok->pc != NULL)
+		return NKHSM_ERR_UNSUPPORTED;
 	r = NKHSM_ERR_CRYPTO;
 	if ((derlen = i2d_X509(cert, &der)) <= 0 ||
 	    (subjlen = i2d_X509_NAME(X509_get_subject_name(cert), &subj)) <= 0 ||

@@ -119,18 +119,6 @@ is_plain_char(int c, int query)
 	return c == '&';
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Check that s[0..len) holds only characters allowed in this component and
  * well-formed %XX escapes; decode into out (at least len bytes).
@@ -151,8 +139,8 @@ pct_decode(const char *s, size_t len, int query, uint8_t *out,
 			out[n++] = (uint8_t)s[i];
 			continue;
 		}
-		if (len - i < 3 || (hi = hexval((unsigned char)s[i + 1])) < 0 ||
-		    (lo = hexval((unsigned char)s[i + 2])) < 0) {
+		if (len - i < 3 || (hi = nk_hexval((unsigned char)s[i + 1])) < 0 ||
+		    (lo = nk_hexval((unsigned char)s[i + 2])) < 0) {
 			*errp = "malformed percent-encoding";
 			return NKHSM_ERR_URI;
 		}

@@ -156,6 +156,16 @@ nk_b64_decode(const char *in, size_t len, uint8_t **outp, size_t *outlenp)
 	return r;
 }
 
+void *
+nk_memdup(const void *p, size_t len)
+{
+	void *d;
+
+	if ((d = malloc(len == 0 ? 1 : len)) != NULL && len > 0)
+		memcpy(d, p, len);
+	return d;
+}
+
 int
 nk_hex_encode(const uint8_t *in, size_t len, char **outp)
 {
@@ -177,8 +187,8 @@ nk_hex_encode(const uint8_t *in, size_t len, char **outp)
 	return 0;
 }
 
-static int
-hexval(int c)
+int
+nk_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -205,8 +215,8 @@ nk_hex_decode(const char *in, uint8_t **outp, size_t *outlenp)
 	if ((out = malloc(len / 2)) == NULL)
 		return NKHSM_ERR_NOMEM;
 	for (i = 0; i < len; i += 2) {
-		if ((hi = hexval((unsigned char)in[i])) < 0 ||
-		    (lo = hexval((unsigned char)in[i + 1])) < 0) {
+		if ((hi = nk_hexval((unsigned char)in[i])) < 0 ||
+		    (lo = nk_hexval((unsigned char)in[i + 1])) < 0) {
 			free(out);
 			return NKHSM_ERR_FORMAT;
 		}

@@ -55,7 +55,8 @@ extern "C" {
 #define NKHSM_ERR_PERMISSION		-27	/* unsafe owner or mode */
 #define NKHSM_ERR_TOKEN_FULL		-28
 #define NKHSM_ERR_WEAK_KEY		-29	/* a key no one should accept */
-#define NKHSM_ERR_LAST			-29
+#define NKHSM_ERR_PCSC			-30	/* PC/SC-lite missing or failing */
+#define NKHSM_ERR_LAST			-30
 
 const char *nkhsm_strerror(int err);
 
@@ -171,7 +172,8 @@ const char *nkhsm_ctx_module(const nkhsm_ctx_t *ctx);
 unsigned long nkhsm_ctx_calls(const nkhsm_ctx_t *ctx);
 /*
  * fn(arg, 1) before and fn(arg, 0) after every PKCS#11 call made through
- * ctx from now on (C_Finalize included); NULL stops it. The command-line
+ * ctx from now on (C_Finalize included), or on the PC/SC path every
+ * command sent to the card; NULL stops it. The command-line
  * tools put a deadline on each call with it: a token that stops answering
  * must not hang them.
  */
@@ -187,6 +189,13 @@ void nkhsm_ctx_set_watch(nkhsm_ctx_t *ctx, nkhsm_call_watch_t *fn,
 #define NKHSM_TOKEN_PIN_PAD		0x10	/* protected authentication path */
 #define NKHSM_TOKEN_PIN_TO_BE_CHANGED	0x20
 #define NKHSM_TOKEN_WRITE_PROTECTED	0x40
+/*
+ * Not a PKCS#11 flag: the token is a Nitrokey HSM (its serial starts with
+ * DENK, the prefix of Nitrokey's SmartCard-HSMs, or on the PC/SC path, it
+ * sits in the Nitrokey HSM's own built-in reader). Front ends name it so;
+ * other tokens are named by their label.
+ */
+#define NKHSM_TOKEN_NITROKEY		0x80
 
 /*
  * Token discovery. Uninitialized tokens are skipped (libp11-style stacks
@@ -222,6 +231,14 @@ unsigned int nkhsm_token_flags(const nkhsm_token_t *tok);
 void nkhsm_token_pin_len(const nkhsm_token_t *tok, size_t *minp, size_t *maxp);
 /* Read the token flags again (after a failed login, for example). */
 int nkhsm_token_refresh(nkhsm_token_t *tok);
+/*
+ * The exact number of user PIN tries left, where the token says it (the
+ * PC/SC path: a SmartCard-HSM answers VERIFY with it), else -1 (PKCS#11
+ * gives only the flags). Read with the token and after each login.
+ */
+int nkhsm_token_pin_tries(const nkhsm_token_t *tok);
+/* The PC/SC reader that holds the token; NULL on a PKCS#11 context. */
+const char *nkhsm_token_reader(const nkhsm_token_t *tok);
 
 /*
  * Log in as the user. pin may be NULL only for a PIN pad token. The PIN is
@@ -247,6 +264,16 @@ int nkhsm_key_find_by_pubkey(nkhsm_token_t *tok, const EVP_PKEY *pub,
  */
 int nkhsm_key_find_by_point(nkhsm_token_t *tok, const nkhsm_point_t *pt,
     nkhsm_key_t **keyp);
+/*
+ * The first of n points (in their order on a PKCS#11 token; in the card's
+ * order on the PC/SC path) whose private key the token holds: the key, and
+ * in *indexp which point it is. NKHSM_ERR_NO_KEY when it holds none. Points
+ * whose curve is NKHSM_CURVE_NONE are skipped. On the PC/SC path, with card
+ * hints set (nkhsm_ctx_set_hints), this costs one READ BINARY when the hint
+ * holds; else the card is scanned, one READ BINARY per key.
+ */
+int nkhsm_key_find_any(nkhsm_token_t *tok, const nkhsm_point_t *pts, size_t n,
+    nkhsm_key_t **keyp, size_t *indexp);
 int nkhsm_key_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np);
 /* Keys made from the token's X.509 certificate objects (no PIN needed). */
 int nkhsm_cert_list(nkhsm_token_t *tok, nkhsm_key_t ***listp, size_t *np);
@@ -353,6 +380,93 @@ int nkhsm_selfsign(nkhsm_key_t *key, const char *subject, unsigned int days,
 int nkhsm_name_parse(const char *dn, X509_NAME **namep);
 /* Store the certificate on the token with the key's id and label. */
 int nkhsm_token_store_cert(nkhsm_key_t *key, X509 *cert);
+
+/*
+ * The direct PC/SC path: a SmartCard-HSM (the card inside a Nitrokey HSM)
+ * over PC/SC-lite, with the card's own commands and no PKCS#11 module.
+ *
+ * A context from nkhsm_ctx_open_pcsc is used like a PKCS#11 one for a login:
+ * nkhsm_token_next lists the SmartCard-HSMs in the readers (each one holds
+ * its card in a PC/SC transaction until nkhsm_token_free), then
+ * nkhsm_key_find_any, nkhsm_token_login, nkhsm_key_sign(_digest),
+ * nkhsm_token_logout and nkhsm_token_set_pin. What a login does not need
+ * (keygen, certificate storage, nkhsm_key_find by URI, nkhsm_key_list) is
+ * left to PKCS#11: NKHSM_ERR_UNSUPPORTED. A token that is logged in when it
+ * is freed is reset, so that it is never left logged in.
+ *
+ * Token attributes are the ones OpenSC gives the same card: serial (the
+ * device certificate's holder reference without its sequence number),
+ * label (EF.TokenInfo's, or "SmartCard-HSM", followed by " (UserPIN)"),
+ * manufacturer (EF.TokenInfo's, or "www.CardContact.de") and model
+ * "PKCS#15 emulated"; so one token= URI selects the card on either path.
+ * libpcsclite.so.1 is loaded at the first call that needs it.
+ */
+#define NKHSM_PCSC_ANY_CARD	0x01	/* also try cards whose ATR is unknown */
+int nkhsm_ctx_open_pcsc(unsigned int flags, nkhsm_ctx_t **ctxp);
+typedef enum {
+	NKHSM_DRIVER_PKCS11 = 0,
+	NKHSM_DRIVER_PCSC,
+} nkhsm_driver_t;
+nkhsm_driver_t nkhsm_ctx_driver(const nkhsm_ctx_t *ctx);
+/* Commands sent to cards through this context (for benchmarks). */
+unsigned long nkhsm_ctx_apdus(const nkhsm_ctx_t *ctx);
+/*
+ * Cards seen by the last nkhsm_token_next walk that this path did not take:
+ * an ATR that is not a SmartCard-HSM's, or a card that answered in a way it
+ * does not expect. A caller that found nothing then tries PKCS#11.
+ */
+size_t nkhsm_ctx_other_cards(const nkhsm_ctx_t *ctx);
+/*
+ * Card hints: a root-only file (mode 0600 in a directory only its owner can
+ * write; both owned by the caller's effective user) that remembers which
+ * key reference held which public key. A hint is checked against the card
+ * before use, so it can never select a wrong key; an unsafe or malformed
+ * file is ignored. nkhsm_key_find_any rewrites it when it learns something.
+ */
+int nkhsm_ctx_set_hints(nkhsm_ctx_t *ctx, const char *path);
+
+/*
+ * PC/SC readers, for nkhsm-hotplug and nkhsm-tool doctor. These work on a
+ * context from nkhsm_ctx_open_pcsc and send no command to any card, except
+ * nkhsm_reader_serial.
+ */
+#define NKHSM_READER_NAME_MAX	128
+#define NKHSM_ATR_MAX		33
+#define NKHSM_READER_EMPTY	0x01	/* no card */
+#define NKHSM_READER_PRESENT	0x02	/* a card is in the reader */
+#define NKHSM_READER_MUTE	0x04	/* a card that does not answer reset */
+#define NKHSM_READER_INUSE	0x08	/* another program has it (shared) */
+#define NKHSM_READER_EXCLUSIVE	0x10	/* another program has it alone */
+#define NKHSM_READER_UNAVAILABLE 0x20	/* the reader is not usable */
+#define NKHSM_READER_SCHSM	0x40	/* the card's ATR is a SmartCard-HSM's */
+#define NKHSM_READER_NITROKEY	0x80	/* a Nitrokey HSM's own reader */
+typedef struct nkhsm_reader {
+	char		name[NKHSM_READER_NAME_MAX];
+	unsigned int	state;		/* NKHSM_READER_* */
+	unsigned int	events;		/* pcscd's count of insertions/removals */
+	size_t		atrlen;
+	uint8_t		atr[NKHSM_ATR_MAX];
+} nkhsm_reader_t;
+/* The readers now, in pcscd's order; free the array with free(). */
+int nkhsm_readers(nkhsm_ctx_t *ctx, nkhsm_reader_t **listp, size_t *np);
+/*
+ * Wait until the readers differ from known (n of them, as an earlier call
+ * returned them): a reader appears or goes away, or a card is inserted or
+ * removed. Then the new list, as nkhsm_readers. NKHSM_ERR_TIMEOUT after
+ * timeout_ms (-1: no limit); NKHSM_ERR_CANCELLED after
+ * nkhsm_readers_cancel (safe to call from another thread).
+ */
+int nkhsm_readers_wait(nkhsm_ctx_t *ctx, const nkhsm_reader_t *known,
+    size_t n, int timeout_ms, nkhsm_reader_t **listp, size_t *np);
+int nkhsm_readers_cancel(nkhsm_ctx_t *ctx);
+/* 1 if the ATR is one of the SmartCard-HSM's (as OpenSC's sc-hsm driver). */
+int nkhsm_atr_is_schsm(const uint8_t *atr, size_t len);
+/*
+ * The serial of the SmartCard-HSM in a reader (SELECT and one READ BINARY):
+ * NKHSM_ERR_NO_TOKEN for an empty reader or another card. Selecting the
+ * applet logs the card out, as any program's start does.
+ */
+int nkhsm_reader_serial(nkhsm_ctx_t *ctx, const char *reader, char **serialp);
 
 /* PINs. */
 /*
