@@ -6,6 +6,7 @@
  *	module = /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
  *	token = pkcs11:token=nk
  *	pin_source = "file:/etc/nkhsm/pin file"
+ *	driver = auto
  *
  * Strict: an unknown or repeated key, a malformed line or a value that
  * fails its check is an error naming the file and line. Keys live in one
@@ -33,6 +34,7 @@ enum conf_key {
 	KEY_MODULE = 0,
 	KEY_TOKEN,
 	KEY_PIN_SOURCE,
+	KEY_DRIVER,
 	KEY_COUNT
 };
 
@@ -108,10 +110,21 @@ check_pin_source(const char *value, char *why, size_t whylen)
 	return -1;
 }
 
+static int
+check_driver(const char *value, char *why, size_t whylen)
+{
+	if (strcmp(value, "auto") == 0 || strcmp(value, "pcsc") == 0 ||
+	    strcmp(value, "pkcs11") == 0)
+		return 0;
+	nk_errf(why, whylen, "driver must be auto, pcsc or pkcs11");
+	return -1;
+}
+
 static const struct conf_keydef conf_keys[] = {
 	{ "module",	KEY_MODULE,		check_module },
 	{ "token",	KEY_TOKEN,		check_token },
 	{ "pin_source",	KEY_PIN_SOURCE,	check_pin_source },
+	{ "driver",	KEY_DRIVER,		check_driver },
 };
 
 static const struct conf_keydef *
@@ -356,6 +369,12 @@ const char *
 nkhsm_conf_pin_source(const nkhsm_conf_t *conf)
 {
 	return conf == NULL ? NULL : conf->value[KEY_PIN_SOURCE];
+}
+
+const char *
+nkhsm_conf_driver(const nkhsm_conf_t *conf)
+{
+	return conf == NULL ? NULL : conf->value[KEY_DRIVER];
 }
 
 const char *

@@ -383,8 +383,10 @@ nk_pc_login(nkhsm_token_t *tok, const char *pin, size_t pinlen)
 		set_tries(tok, -1);	/* back to the maximum, unknown */
 		return 0;
 	}
-	if (r == NKHSM_ERR_PIN_INCORRECT || r == NKHSM_ERR_PIN_LOCKED)
+	if (r == NKHSM_ERR_PIN_INCORRECT || r == NKHSM_ERR_PIN_LOCKED) {
 		set_tries(tok, tries);
+		tok->pc->maybe_auth = 0;	/* the card said no */
+	}
 	return r;
 }
 

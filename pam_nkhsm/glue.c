@@ -2,10 +2,12 @@
 /*
  * glue.c - what the auth (pam_nkhsm.c) and the session and password
  * (session.c) entry points share, so that neither calls into the other:
- * module arguments as a PAM code, and the check of code that root loads.
+ * module arguments as a PAM code, the check of code that root loads, and
+ * which driver a login takes.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <syslog.h>
 
 #include <security/pam_appl.h>
@@ -15,6 +17,7 @@
 #include "nkhsm.h"
 #include "nk-int.h"
 #include "pamnk.h"
+#include "proto.h"
 
 int
 pnk_opts_pam(pam_handle_t *pamh, int argc, const char **argv,
@@ -49,4 +52,24 @@ pnk_code_pam(pam_handle_t *pamh, const char *what, const char *path)
 	}
 	pam_syslog(pamh, LOG_ERR, "the %s is missing: %s", what, err);
 	return PAM_AUTHINFO_UNAVAIL;
+}
+
+int
+pnk_driver_setup(pam_handle_t *pamh, const struct pnk_opts *o,
+    const nkhsm_conf_t *conf, uint8_t *driverp, char **hintsp)
+{
+	const char *v = nkhsm_conf_driver(conf);
+
+	*driverp = PNK_DRIVER_AUTO;
+	*hintsp = NULL;
+	if (o->driver_set)
+		*driverp = (uint8_t)o->driver;
+	else if (v != NULL)
+		*driverp = (uint8_t)pnk_driver_parse(v);	/* checked by conf.c */
+	if (asprintf(hintsp, "%s/%s", o->cachedir, PNK_HINTS_FILE) == -1) {
+		*hintsp = NULL;
+		pam_syslog(pamh, LOG_CRIT, "out of memory");
+		return PAM_BUF_ERR;
+	}
+	return PAM_SUCCESS;
 }

@@ -16,6 +16,7 @@ pam_nkhsm_pam_nkhsm_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-export-symbols-regex '^pam_sm_'
 
 pkglibexec_PROGRAMS = pam_nkhsm/nkhsm-pam-helper
-pam_nkhsm_nkhsm_pam_helper_SOURCES = pam_nkhsm/helper.c $(PAMNK_COMMON)
+pam_nkhsm_nkhsm_pam_helper_SOURCES = pam_nkhsm/helper-main.c pam_nkhsm/helper.c \
+	pam_nkhsm/helper.h $(PAMNK_COMMON)
 pam_nkhsm_nkhsm_pam_helper_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
 pam_nkhsm_nkhsm_pam_helper_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)

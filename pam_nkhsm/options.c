@@ -10,6 +10,7 @@
 #include "nkhsm.h"
 #include "nk-int.h"
 #include "pamnk.h"
+#include "proto.h"
 
 static int
 parse_uint(const char *v, unsigned int min, unsigned int max, unsigned int *out)
@@ -67,7 +68,19 @@ parse_map(const char *v, unsigned int *map)
 	return *map == 0 ? -1 : 0;
 }
 
-enum { T_FLAG, T_STR, T_PATH, T_AUTHPATH, T_URI, T_UINT, T_MAP };
+int
+pnk_driver_parse(const char *s)
+{
+	if (strcmp(s, "auto") == 0)
+		return PNK_DRIVER_AUTO;
+	if (strcmp(s, "pcsc") == 0)
+		return PNK_DRIVER_PCSC;
+	if (strcmp(s, "pkcs11") == 0)
+		return PNK_DRIVER_PKCS11;
+	return -1;
+}
+
+enum { T_FLAG, T_STR, T_PATH, T_AUTHPATH, T_URI, T_UINT, T_MAP, T_DRIVER };
 
 static const struct optdef {
 	const char	*name;
@@ -84,6 +97,8 @@ static const struct optdef {
 	{ "conf", T_PATH, OFF(conf), 0, 0 },
 	{ "helper", T_PATH, OFF(helper), 0, 0 },
 	{ "rundir", T_PATH, OFF(rundir), 0, 0 },
+	{ "cachedir", T_PATH, OFF(cachedir), 0, 0 },
+	{ "driver", T_DRIVER, OFF(driver), 0, 0 },
 	{ "wait", T_UINT, OFF(wait), 0, PNK_WAIT_MAX },
 	{ "timeout", T_UINT, OFF(timeout), 1, PNK_TIMEOUT_MAX },
 	{ "min_tries_left", T_UINT, OFF(min_tries_left), 0, PNK_TRIES_MAX },
@@ -107,6 +122,7 @@ pnk_opts_free(struct pnk_opts *o)
 	free(o->conf);
 	free(o->helper);
 	free(o->rundir);
+	free(o->cachedir);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -180,6 +196,15 @@ pnk_opts_parse(int argc, const char **argv, struct pnk_opts *o,
 				goto fail;
 			}
 			break;
+		case T_DRIVER:
+			if ((ur = pnk_driver_parse(val)) < 0) {
+				nk_errf(errbuf, errlen, "option 'driver': use auto, "
+				    "pcsc or pkcs11");
+				goto fail;
+			}
+			o->driver = (unsigned int)ur;
+			o->driver_set = 1;
+			break;
 		case T_MAP:
 			if (parse_map(val, &o->ca_map) != 0) {
 				nk_errf(errbuf, errlen, "option 'ca_map': use cn, uid "
@@ -236,6 +261,9 @@ pnk_opts_parse(int argc, const char **argv, struct pnk_opts *o,
 		goto fail;
 	if (o->rundir == NULL &&
 	    (r = set_str(&o->rundir, PNK_RUNDIR_DEFAULT)) != 0)
+		goto fail;
+	if (o->cachedir == NULL &&
+	    (r = set_str(&o->cachedir, PNK_CACHEDIR_DEFAULT)) != 0)
 		goto fail;
 	return 0;
  fail:

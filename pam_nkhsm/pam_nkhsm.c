@@ -59,14 +59,10 @@ struct ctx {
 	char			*pwbuf;
 	struct pnk_keys		 keys;
 	struct pnk_child	 child;
-	/* what the helper found */
-	char			*label;
-	char			*serial;
-	char			*model;
-	char			*manufacturer;
-	uint32_t		 flags;
-	uint32_t		 minpin, maxpin;
-	uint32_t		 index;
+	uint8_t			 driver;	/* PNK_DRIVER_*: from o or conf */
+	char			*hints;		/* cachedir/card-hints */
+	struct pnk_found	 f;		/* what the helper found */
+	int			 disc_err;	/* why discovery failed */
 	EVP_PKEY		*cakey;		/* key from a CA-issued certificate */
 	nkhsm_point_t		 capt;		/* its point */
 	char			*cafp;
@@ -93,7 +89,7 @@ lg(struct ctx *c, int prio, const char *fmt, ...)
 	pnk_escape(msg, m, sizeof(m));
 	pnk_escape(c->user, u, sizeof(u));
 	pnk_escape(c->service, s, sizeof(s));
-	pnk_escape(c->serial, t, sizeof(t));
+	pnk_escape(c->f.serial, t, sizeof(t));
 	pam_syslog(c->pamh, prio, "user=\"%s\" service=\"%s\" token=\"%s\" "
 	    "key=%s: %s", u, s, t, c->fp != NULL ? c->fp : "-", m);
 }
@@ -108,10 +104,8 @@ ctx_free(struct ctx *c)
 	EVP_PKEY_free(c->cakey);
 	free(c->cafp);
 	free(c->pwbuf);
-	free(c->label);
-	free(c->serial);
-	free(c->model);
-	free(c->manufacturer);
+	free(c->hints);
+	pnk_found_free(&c->f);
 }
 
 /* Options, then /etc/nkhsm/nkhsm.conf for what the options leave unset. */
@@ -124,6 +118,7 @@ ctx_init(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 
 	memset(c, 0, sizeof(*c));
 	c->pamh = pamh;
+	c->f.tries = -1;
 	c->child.pid = -1;
 	c->child.fd = -1;
 	err[0] = '\0';
@@ -146,7 +141,7 @@ ctx_init(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 	if (c->module == NULL)
 		c->module = nkhsm_default_module();
 	c->token = c->o.token != NULL ? c->o.token : nkhsm_conf_token(c->conf);
-	return PAM_SUCCESS;
+	return pnk_driver_setup(pamh, &c->o, c->conf, &c->driver, &c->hints);
 }
 
 static int
@@ -190,53 +185,19 @@ say(struct ctx *c, int style, const char *fmt, ...)
 	(void)pam_prompt(c->pamh, style, NULL, "%s", msg);
 }
 
-static const char *
-tries_text(uint32_t flags)
-{
-	if (flags & NKHSM_TOKEN_PIN_LOCKED)
-		return "the PIN is locked";
-	if (flags & NKHSM_TOKEN_PIN_FINAL_TRY)
-		return "1 PIN try left before the token locks";
-	if (flags & NKHSM_TOKEN_PIN_COUNT_LOW)
-		return "fewer PIN tries left than the maximum";
-	return NULL;
-}
-
-/* The fewest tries the flags allow for: final try 1, count low 2, else many. */
+/* The fewest tries left: exact where known, else what the flags allow. */
 static unsigned int
-tries_floor(uint32_t flags)
+tries_floor(const struct pnk_found *f)
 {
-	if (flags & NKHSM_TOKEN_PIN_LOCKED)
+	if (f->tries >= 0)
+		return (unsigned int)f->tries;
+	if (f->flags & NKHSM_TOKEN_PIN_LOCKED)
 		return 0;
-	if (flags & NKHSM_TOKEN_PIN_FINAL_TRY)
+	if (f->flags & NKHSM_TOKEN_PIN_FINAL_TRY)
 		return 1;
-	if (flags & NKHSM_TOKEN_PIN_COUNT_LOW)
+	if (f->flags & NKHSM_TOKEN_PIN_COUNT_LOW)
 		return 2;
 	return UINT_MAX;
-}
-
-static int
-parse_found(struct ctx *c, struct nk_buf *b)
-{
-	const uint8_t *id;
-	size_t idlen;
-
-	free(c->label);
-	free(c->serial);
-	free(c->model);
-	free(c->manufacturer);
-	c->label = c->serial = c->model = c->manufacturer = NULL;
-	if (nk_buf_get_cstring(b, &c->label, NULL) != 0 ||
-	    nk_buf_get_cstring(b, &c->serial, NULL) != 0 ||
-	    nk_buf_get_u32(b, &c->flags) != 0 ||
-	    nk_buf_get_u32(b, &c->minpin) != 0 ||
-	    nk_buf_get_u32(b, &c->maxpin) != 0 ||
-	    nk_buf_get_u32(b, &c->index) != 0 ||
-	    nk_buf_get_string_direct(b, &id, &idlen) != 0 ||
-	    nk_buf_get_cstring(b, &c->model, NULL) != 0 ||
-	    nk_buf_get_cstring(b, &c->manufacturer, NULL) != 0)
-		return -1;
-	return 0;
 }
 
 /* Outcome of discovery. */
@@ -347,12 +308,13 @@ discover_once(struct ctx *c, uint8_t mode)
 {
 	struct nk_buf req, body;
 	uint8_t type, *store = NULL;
-	size_t storelen = 0, i;
+	size_t storelen = 0;
 	uint32_t idx;
 	int32_t err;
 	enum disc d = D_FAIL;
 	int r;
 
+	c->disc_err = NKHSM_ERR_INTERNAL;
 	nk_buf_init(&req);
 	if ((r = pnk_spawn(c->o.helper != NULL ? c->o.helper :
 	    NKHSM_HELPER_PATH, &c->child)) != 0) {
@@ -360,21 +322,16 @@ discover_once(struct ctx *c, uint8_t mode)
 		    c->o.helper : NKHSM_HELPER_PATH, nkhsm_strerror(r));
 		return D_FAIL;
 	}
-	if (nk_buf_put_cstring(&req, c->module) != 0 ||
-	    nk_buf_put_cstring(&req, c->token != NULL ? c->token : "") != 0 ||
-	    nk_buf_put_u8(&req, mode) != 0 ||
-	    nk_buf_put_u32(&req, mode == DISCOVER_KEYS ? (uint32_t)c->keys.n : 0))
+	if (pnk_put_discover(&req, c->module, c->token, mode,
+	    mode == DISCOVER_KEYS ? &c->keys : NULL, c->driver, c->hints) != 0)
 		goto out;
-	for (i = 0; mode == DISCOVER_KEYS && i < c->keys.n; i++)
-		if (nk_buf_put_string(&req, c->keys.key[i].blob,
-		    c->keys.key[i].bloblen) != 0)
-			goto out;
 	if (pnk_send(c->child.fd, M_DISCOVER, &req) != 0)
 		goto fail;
 	if ((r = pnk_recv(c->child.fd, pnk_now_ms() + c->o.timeout * 1000LL,
 	    &type, &body, &store, &storelen)) != 0) {
 		lg(c, LOG_ERR, "token helper %s while looking for the token",
 		    r == NKHSM_ERR_TIMEOUT ? "timed out" : "failed");
+		c->disc_err = r;
 		goto fail;
 	}
 	switch (type) {
@@ -382,16 +339,14 @@ discover_once(struct ctx *c, uint8_t mode)
 		d = D_NO_TOKEN;
 		break;
 	case R_NO_KEY:
-		free(c->label);
-		free(c->serial);
-		c->label = c->serial = NULL;
-		(void)nk_buf_get_cstring(&body, &c->label, NULL);
-		(void)nk_buf_get_cstring(&body, &c->serial, NULL);
+		pnk_found_free(&c->f);
+		(void)nk_buf_get_cstring(&body, &c->f.label, NULL);
+		(void)nk_buf_get_cstring(&body, &c->f.serial, NULL);
 		d = D_NO_KEY;
 		break;
 	case R_FOUND:
-		if (parse_found(c, &body) == 0 &&
-		    (mode != DISCOVER_KEYS || c->index < c->keys.n))
+		if (pnk_found_parse(&body, &c->f) == 0 &&
+		    (mode != DISCOVER_KEYS || c->f.index < c->keys.n))
 			d = D_FOUND;
 		break;
 	case R_CERTS:
@@ -407,13 +362,15 @@ discover_once(struct ctx *c, uint8_t mode)
 		    pnk_send(c->child.fd, M_SELECT, &req) != 0 ||
 		    pnk_recv(c->child.fd, pnk_now_ms() + c->o.timeout * 1000LL,
 		    &type, &body, &store, &storelen) != 0 || type != R_FOUND ||
-		    parse_found(c, &body) != 0)
+		    pnk_found_parse(&body, &c->f) != 0)
 			goto fail;
 		d = D_FOUND;
 		break;
 	case R_ERROR:
-		if (nk_buf_get_u32(&body, (uint32_t *)&err) == 0)
+		if (nk_buf_get_u32(&body, (uint32_t *)&err) == 0) {
 			lg(c, LOG_ERR, "token helper: %s", nkhsm_strerror(err));
+			c->disc_err = err;
+		}
 		break;
 	default:
 		break;
@@ -450,10 +407,9 @@ discover(struct ctx *c, uint8_t mode)
 				name = nkhsm_uri_token(uri);
 			if (name != NULL) {
 				pnk_escape(name, esc, sizeof(esc));
-				say(c, PAM_TEXT_INFO, "Insert your Nitrokey HSM "
-				    "'%s'", esc);
+				say(c, PAM_TEXT_INFO, "Insert your token '%s'", esc);
 			} else
-				say(c, PAM_TEXT_INFO, "Insert your Nitrokey HSM");
+				say(c, PAM_TEXT_INFO, "Insert your token");
 			told = 1;
 		}
 		usleep(INSERT_POLL_MS * 1000);
@@ -467,22 +423,25 @@ static int
 get_pin(struct ctx *c, char **pinp, size_t *lenp)
 {
 	const void *item = NULL;
-	char *resp = NULL, lb[96];
+	char *resp = NULL, name[128], tt[64], left[32];
 	const char *t;
 	int r;
 
 	*pinp = NULL;
 	*lenp = 0;
-	if ((t = tries_text(c->flags)) != NULL)
+	/* A warning once tries were used; the exact count where known. */
+	if ((c->f.flags & (NKHSM_TOKEN_PIN_FINAL_TRY |
+	    NKHSM_TOKEN_PIN_COUNT_LOW)) &&
+	    (t = pnk_tries_text(c->f.flags, c->f.tries, tt, sizeof(tt))) != NULL)
 		say(c, PAM_ERROR_MSG, "Warning: %s.", t);
-	if (c->flags & NKHSM_TOKEN_PIN_PAD) {
+	if (c->f.flags & NKHSM_TOKEN_PIN_PAD) {
 		say(c, PAM_TEXT_INFO, "Enter the PIN on the reader's PIN pad.");
 		return PAM_SUCCESS;	/* an empty PIN: the pad asks */
 	}
 	if (c->o.use_first_pass || c->o.try_first_pass) {
 		if (pam_get_item(c->pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS &&
 		    item != NULL && *(const char *)item != '\0') {
-			if (c->flags & NKHSM_TOKEN_PIN_FINAL_TRY) {
+			if (tries_floor(&c->f) <= 1) {
 				/* Never spend the last try on a reused password. */
 				lg(c, LOG_NOTICE, "final PIN try: not using the "
 				    "password from an earlier module");
@@ -500,9 +459,13 @@ get_pin(struct ctx *c, char **pinp, size_t *lenp)
 			return PAM_AUTH_ERR;
 		}
 	}
-	pnk_escape(c->label, lb, sizeof(lb));
-	r = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &resp,
-	    "PIN for Nitrokey HSM '%s': ", lb);
+	pnk_token_name(c->f.flags, c->f.label, name, sizeof(name));
+	left[0] = '\0';
+	if (c->f.tries > 0)
+		snprintf(left, sizeof(left), " (%d %s left)", c->f.tries,
+		    c->f.tries == 1 ? "try" : "tries");
+	r = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &resp, "PIN for %s%s: ",
+	    name, left);
 	if (r != PAM_SUCCESS || resp == NULL) {
 		lg(c, LOG_NOTICE, "PIN entry failed or cancelled");
 		if (resp != NULL)
@@ -519,6 +482,42 @@ get_pin(struct ctx *c, char **pinp, size_t *lenp)
 	return PAM_SUCCESS;
 }
 
+/* The helper's R_LOGIN_FAILED: the PIN state, told to the user. */
+static int
+login_failed(struct ctx *c, struct nk_buf *body)
+{
+	uint32_t err, flags, tries;
+	char tt[64];
+	const char *t;
+
+	if (nk_buf_get_u32(body, &err) != 0 ||
+	    nk_buf_get_u32(body, &flags) != 0 ||
+	    nk_buf_get_u32(body, &tries) != 0)
+		return PAM_AUTH_ERR;
+	switch ((int32_t)err) {
+	case NKHSM_ERR_PIN_LOCKED:
+		lg(c, LOG_NOTICE, "PIN locked");
+		say(c, PAM_ERROR_MSG, "The token's PIN is locked.");
+		return PAM_MAXTRIES;
+	case NKHSM_ERR_PIN_INCORRECT:
+	case NKHSM_ERR_PIN_LEN:
+		t = pnk_tries_text(flags, (int32_t)tries >= 0 &&
+		    tries <= PNK_TRIES_MAX ? (int)tries : -1, tt, sizeof(tt));
+		lg(c, LOG_NOTICE, "wrong PIN%s%s", t ? ": " : "", t ? t : "");
+		say(c, PAM_ERROR_MSG, "Wrong PIN%s%s.", t ? "; " : "",
+		    t ? t : "");
+		return PAM_AUTH_ERR;
+	case NKHSM_ERR_DEVICE_REMOVED:
+		/* Gone before the PIN reached it: no try spent. */
+		lg(c, LOG_NOTICE, "token removed before the PIN was sent");
+		say(c, PAM_ERROR_MSG, "The token was removed.");
+		return PAM_AUTHINFO_UNAVAIL;
+	default:
+		lg(c, LOG_ERR, "login failed: %s", nkhsm_strerror((int32_t)err));
+		return PAM_AUTH_ERR;
+	}
+}
+
 /* Log in and sign the challenge in the helper; verify here. */
 static int
 login_and_verify(struct ctx *c, const char *pin, size_t pinlen)
@@ -529,8 +528,7 @@ login_and_verify(struct ctx *c, const char *pin, size_t pinlen)
 	struct nk_buf req, body;
 	char host[256];
 	const nkhsm_point_t *authorized;
-	uint32_t err, flags;
-	const char *t;
+	uint32_t err;
 	int retval = PAM_AUTH_ERR, r;
 
 	nk_buf_init(&req);
@@ -563,22 +561,13 @@ login_and_verify(struct ctx *c, const char *pin, size_t pinlen)
 		goto out;
 	}
 	if (type == R_LOGIN_FAILED) {
-		if (nk_buf_get_u32(&body, &err) != 0 ||
-		    nk_buf_get_u32(&body, &flags) != 0)
-			goto out;
-		if ((int32_t)err == NKHSM_ERR_PIN_LOCKED) {
-			lg(c, LOG_NOTICE, "PIN locked");
-			say(c, PAM_ERROR_MSG, "The token's PIN is locked.");
-			retval = PAM_MAXTRIES;
-		} else if ((int32_t)err == NKHSM_ERR_PIN_INCORRECT ||
-		    (int32_t)err == NKHSM_ERR_PIN_LEN) {
-			t = tries_text(flags);
-			lg(c, LOG_NOTICE, "wrong PIN%s%s", t ? ": " : "", t ? t : "");
-			say(c, PAM_ERROR_MSG, "Wrong PIN%s%s.", t ? "; " : "",
-			    t ? t : "");
-		} else
-			lg(c, LOG_ERR, "login failed: %s",
-			    nkhsm_strerror((int32_t)err));
+		retval = login_failed(c, &body);
+		goto out;
+	}
+	if (type == R_ERROR && nk_buf_get_u32(&body, &err) == 0 &&
+	    (int32_t)err == NKHSM_ERR_DEVICE_REMOVED) {
+		lg(c, LOG_NOTICE, "token removed during signing");
+		say(c, PAM_ERROR_MSG, "The token was removed.");
 		goto out;
 	}
 	if (type != R_SIGNATURE ||
@@ -587,7 +576,7 @@ login_and_verify(struct ctx *c, const char *pin, size_t pinlen)
 		goto out;
 	}
 	/* The only path to success: our challenge, our authorized key. */
-	authorized = c->cakey != NULL ? &c->capt : &c->keys.key[c->index].pt;
+	authorized = c->cakey != NULL ? &c->capt : &c->keys.key[c->f.index].pt;
 	if ((r = nkhsm_verify_point(authorized, msg, msglen, sig,
 	    siglen)) != 0) {
 		lg(c, LOG_WARNING, "signature does not verify: %s",
@@ -621,6 +610,59 @@ check_ca_file(struct ctx *c)
 		return PAM_SERVICE_ERR;
 	}
 	close(fd);
+	return PAM_SUCCESS;
+}
+
+/* What discovery found, or the PAM code and message for what it did not. */
+static int
+found_or_why(struct ctx *c, enum disc d)
+{
+	switch (d) {
+	case D_FOUND:
+		break;
+	case D_NO_TOKEN:
+		lg(c, LOG_NOTICE, "no token%s", c->o.wait ? " after the wait" : "");
+		say(c, PAM_ERROR_MSG, "No token found.");
+		return PAM_AUTHINFO_UNAVAIL;
+	case D_NO_KEY:
+		lg(c, LOG_NOTICE, "the token holds no authorized key");
+		say(c, PAM_ERROR_MSG, "The token holds none of your keys.");
+		return PAM_AUTH_ERR;
+	default:
+		if (c->disc_err == NKHSM_ERR_TIMEOUT)
+			say(c, PAM_ERROR_MSG, "The token did not answer in time.");
+		else
+			say(c, PAM_ERROR_MSG, "The token cannot be used now "
+			    "(the system log says why).");
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	c->fp = c->cafp != NULL ? c->cafp : c->keys.key[c->f.index].fp;
+	lg(c, LOG_DEBUG, "authorized key found (%s) through %s",
+	    c->cafp != NULL ? "certificate" : "authfile",
+	    c->f.driver == PNK_DRIVER_PCSC ? "PC/SC" : "PKCS#11");
+	return PAM_SUCCESS;
+}
+
+/* Locked, or fewer tries left than min_tries_left: no PIN is asked for. */
+static int
+pin_state_allows(struct ctx *c)
+{
+	char tt[64];
+	const char *t;
+
+	if (tries_floor(&c->f) == 0) {
+		lg(c, LOG_NOTICE, "PIN locked; not prompting");
+		say(c, PAM_ERROR_MSG, "The token's PIN is locked.");
+		return PAM_MAXTRIES;
+	}
+	if (tries_floor(&c->f) < c->o.min_tries_left) {
+		t = pnk_tries_text(c->f.flags, c->f.tries, tt, sizeof(tt));
+		lg(c, LOG_NOTICE, "%s; min_tries_left=%u: not submitting a PIN",
+		    t, c->o.min_tries_left);
+		say(c, PAM_ERROR_MSG, "Too few PIN tries left (%s); use another "
+		    "login method.", t);
+		return PAM_MAXTRIES;
+	}
 	return PAM_SUCCESS;
 }
 
@@ -658,10 +700,10 @@ hand_over(struct ctx *c)
 	a->created = (int64_t)time(NULL);
 	if ((a->user = strdup(c->user)) == NULL ||
 	    (a->service = strdup(c->service)) == NULL ||
-	    (a->serial = strdup(c->serial)) == NULL ||
-	    (a->label = strdup(c->label)) == NULL ||
-	    (a->model = strdup(c->model)) == NULL ||
-	    (a->manufacturer = strdup(c->manufacturer)) == NULL ||
+	    (a->serial = strdup(c->f.serial)) == NULL ||
+	    (a->label = strdup(c->f.label)) == NULL ||
+	    (a->model = strdup(c->f.model)) == NULL ||
+	    (a->manufacturer = strdup(c->f.manufacturer)) == NULL ||
 	    (a->fp = strdup(c->fp)) == NULL) {
 		free_authrec(c->pamh, a, 0);
 		return PAM_BUF_ERR;
@@ -781,49 +823,18 @@ authenticate(struct ctx *c)
 		/* Not among the listed keys: try the CA's certificates. */
 		d = discover(c, DISCOVER_CERTS);
 	}
-	switch (d) {
-	case D_FOUND:
-		break;
-	case D_NO_TOKEN:
-		lg(c, LOG_NOTICE, "no token%s", c->o.wait ? " after the wait" : "");
-		say(c, PAM_ERROR_MSG, "No Nitrokey HSM found.");
-		retval = PAM_AUTHINFO_UNAVAIL;
+	if ((retval = found_or_why(c, d)) != PAM_SUCCESS ||
+	    (retval = pin_state_allows(c)) != PAM_SUCCESS ||
+	    (retval = get_pin(c, &pin, &pinlen)) != PAM_SUCCESS)
 		goto out;
-	case D_NO_KEY:
-		lg(c, LOG_NOTICE, "the token holds no authorized key");
-		retval = PAM_AUTH_ERR;
-		goto out;
-	default:
-		retval = PAM_AUTHINFO_UNAVAIL;
-		goto out;
-	}
-	c->fp = c->cafp != NULL ? c->cafp : c->keys.key[c->index].fp;
-	lg(c, LOG_DEBUG, "authorized key found (%s)", c->cafp != NULL ?
-	    "certificate" : "authfile");
-	if (c->flags & NKHSM_TOKEN_PIN_LOCKED) {
-		lg(c, LOG_NOTICE, "PIN locked; not prompting");
-		say(c, PAM_ERROR_MSG, "The token's PIN is locked.");
-		retval = PAM_MAXTRIES;
-		goto out;
-	}
-	if (tries_floor(c->flags) < c->o.min_tries_left) {
-		lg(c, LOG_NOTICE, "%s; min_tries_left=%u: not submitting a PIN",
-		    tries_text(c->flags), c->o.min_tries_left);
-		say(c, PAM_ERROR_MSG, "Too few PIN tries left (%s); use another "
-		    "login method.", tries_text(c->flags));
-		retval = PAM_MAXTRIES;
-		goto out;
-	}
-	if ((retval = get_pin(c, &pin, &pinlen)) != PAM_SUCCESS)
-		goto out;
-	if (pin != NULL && ((c->minpin > 0 && pinlen < c->minpin) ||
-	    (c->maxpin > 0 && pinlen > c->maxpin) || pinlen > NKHSM_PIN_MAX)) {
+	if (pin != NULL && ((c->f.minpin > 0 && pinlen < c->f.minpin) ||
+	    (c->f.maxpin > 0 && pinlen > c->f.maxpin) || pinlen > NKHSM_PIN_MAX)) {
 		/* A PIN the token cannot accept is not worth a try. */
 		lg(c, LOG_NOTICE, "PIN length outside %u..%u; not submitted",
-		    c->minpin, c->maxpin);
+		    c->f.minpin, c->f.maxpin);
 		say(c, PAM_ERROR_MSG, "The PIN must have %u to %u characters.",
-		    c->minpin, c->maxpin > 0 && c->maxpin < NKHSM_PIN_MAX ?
-		    c->maxpin : NKHSM_PIN_MAX);
+		    c->f.minpin, c->f.maxpin > 0 && c->f.maxpin < NKHSM_PIN_MAX ?
+		    c->f.maxpin : NKHSM_PIN_MAX);
 		retval = PAM_AUTH_ERR;
 		goto out;
 	}

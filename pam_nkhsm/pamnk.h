@@ -14,6 +14,8 @@
 
 #include <openssl/evp.h>
 
+#include "nkhsm.h"
+
 #define PNK_ARG_MAX		1024	/* one module argument */
 #define PNK_WAIT_MAX		600
 #define PNK_TIMEOUT_MAX		600
@@ -21,6 +23,8 @@
 #define PNK_TRIES_MAX		15
 #define PNK_AUTHFILE_DEFAULT	"%h/.config/nkhsm/authorized_keys"
 #define PNK_RUNDIR_DEFAULT	"/run/nkhsm"
+#define PNK_CACHEDIR_DEFAULT	"/var/cache/nkhsm"
+#define PNK_HINTS_FILE		"card-hints"	/* in cachedir */
 
 #ifndef NKHSM_HELPER_PATH
 #define NKHSM_HELPER_PATH	"/usr/libexec/nkhsm/nkhsm-pam-helper"
@@ -43,6 +47,9 @@ struct pnk_opts {
 	char		*conf;
 	char		*helper;
 	char		*rundir;
+	char		*cachedir;
+	unsigned int	 driver;	/* PNK_DRIVER_* (proto.h) */
+	int		 driver_set;	/* driver= given explicitly */
 	unsigned int	 wait;
 	unsigned int	 timeout;
 	unsigned int	 min_tries_left;
@@ -61,10 +68,18 @@ struct pnk_opts {
 int pnk_opts_parse(int argc, const char **argv, struct pnk_opts *o,
     char *errbuf, size_t errlen);
 void pnk_opts_free(struct pnk_opts *o);
+/* "auto", "pcsc", "pkcs11" to PNK_DRIVER_*; -1 for anything else. */
+int pnk_driver_parse(const char *s);
 /* The same for a PAM entry point: PAM_SUCCESS, or the logged PAM code. */
 struct pam_handle;
 int pnk_opts_pam(struct pam_handle *pamh, int argc, const char **argv,
     struct pnk_opts *o);
+/*
+ * The driver (driver= over nkhsm.conf's driver, else auto) and the card
+ * hints file in cachedir: PAM_SUCCESS or PAM_BUF_ERR.
+ */
+int pnk_driver_setup(struct pam_handle *pamh, const struct pnk_opts *o,
+    const nkhsm_conf_t *conf, uint8_t *driverp, char **hintsp);
 
 /* Authorized keys. */
 #define PNK_AUTHFILE_SIZE_MAX	(1024 * 1024)
@@ -217,5 +232,39 @@ int pnk_code_pam(struct pam_handle *pamh, const char *what, const char *path);
 
 /* Escape an untrusted string for a log line (printable ASCII, \xNN else). */
 void pnk_escape(const char *in, char *out, size_t outlen);
+
+/*
+ * The token's name for messages: "Nitrokey HSM 'label'" for a Nitrokey HSM
+ * (NKHSM_TOKEN_NITROKEY), else "token 'label'"; the label escaped.
+ */
+void pnk_token_name(uint32_t flags, const char *label, char *out,
+    size_t outlen);
+/*
+ * The PIN state in words, or NULL when there is nothing to warn about:
+ * the exact count where the token gives it (tries >= 0), else what the
+ * PKCS#11 flags say.
+ */
+const char *pnk_tries_text(uint32_t flags, int tries, char *out,
+    size_t outlen);
+
+/* Helper messages (proto.h) that both the auth and password services use. */
+struct pnk_found {
+	char		*label;
+	char		*serial;
+	char		*model;
+	char		*manufacturer;
+	uint32_t	 flags;
+	uint32_t	 minpin, maxpin;
+	uint32_t	 index;
+	int		 tries;		/* -1: unknown */
+	uint8_t		 driver;	/* PNK_DRIVER_PCSC or _PKCS11 */
+};
+struct nk_buf;
+int pnk_found_parse(struct nk_buf *b, struct pnk_found *f);
+void pnk_found_free(struct pnk_found *f);
+/* M_DISCOVER's body; keys may be NULL. */
+int pnk_put_discover(struct nk_buf *b, const char *module, const char *token,
+    uint8_t mode, const struct pnk_keys *keys, uint8_t driver,
+    const char *hints);
 
 #endif /* PAMNK_H */

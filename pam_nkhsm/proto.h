@@ -18,7 +18,8 @@
 #define PNK_MSG_MAX		(64 * 1024)
 
 /* module -> helper */
-#define M_DISCOVER	1	/* string module, string uri, u8 mode, u32 n, n x string blob */
+#define M_DISCOVER	1	/* string module, string uri, u8 mode, u32 n,
+				 * n x string blob, u8 driver, string hints */
 #define M_SELECT	2	/* u32 certificate index (mode certs) */
 #define M_LOGIN		3	/* string pin (empty: PIN pad), string message */
 #define M_SETPIN	4	/* string old, string new */
@@ -28,15 +29,21 @@
 #define DISCOVER_CERTS	1	/* send the certificates for the module to judge */
 #define DISCOVER_TOKEN	2	/* just the token (PIN change) */
 
+/* Drivers (driver=): how the helper reaches a SmartCard-HSM. */
+#define PNK_DRIVER_AUTO		0	/* PC/SC directly when the module is OpenSC's */
+#define PNK_DRIVER_PCSC		1	/* PC/SC directly, nothing else */
+#define PNK_DRIVER_PKCS11	2	/* the PKCS#11 module, never PC/SC */
+
 /* helper -> module */
 #define R_ERROR		100	/* u32 (int32) error, string detail */
 #define R_NO_TOKEN	101
 #define R_NO_KEY	102	/* string label, string serial */
 #define R_FOUND		103	/* string label, string serial, u32 flags, u32 minpin,
 				 * u32 maxpin, u32 index, string key id,
-				 * string model, string manufacturer */
+				 * string model, string manufacturer,
+				 * u32 (int32) tries left (-1: unknown), u8 driver */
 #define R_CERTS		104	/* u32 n, n x string der */
-#define R_LOGIN_FAILED	105	/* u32 (int32) error, u32 flags */
+#define R_LOGIN_FAILED	105	/* u32 (int32) error, u32 flags, u32 (int32) tries */
 #define R_SIGNATURE	106	/* string r||s */
 #define R_DONE		107
 

@@ -312,15 +312,17 @@ ask(pam_handle_t *pamh, const char *prompt, char **out)
 
 static int
 setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
-    const char *token)
+    const char *token, uint8_t driver, const char *hints)
 {
 	struct pnk_child child = { -1, -1 };
 	struct nk_buf req, body;
+	struct pnk_found f = { .tries = -1 };
 	uint8_t type, *store = NULL;
 	size_t storelen = 0, ol, nl1;
-	char *label = NULL, *serial = NULL, *old = NULL, *new1 = NULL,
-	    *new2 = NULL, prompt[160], lb[96];
-	uint32_t flags = 0, minpin = 0, maxpin = 0, err;
+	char *old = NULL, *new1 = NULL, *new2 = NULL, prompt[192], name[128],
+	    lb[96], tt[64];
+	uint32_t minpin, maxpin, err, tries;
+	const char *t;
 	long long deadline;
 	int retval = PAM_AUTHTOK_ERR;
 
@@ -336,10 +338,8 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 	deadline = pnk_now_ms() + o->timeout * 1000LL;
-	if (nk_buf_put_cstring(&req, module) != 0 ||
-	    nk_buf_put_cstring(&req, token != NULL ? token : "") != 0 ||
-	    nk_buf_put_u8(&req, DISCOVER_TOKEN) != 0 ||
-	    nk_buf_put_u32(&req, 0) != 0 ||
+	if (pnk_put_discover(&req, module, token, DISCOVER_TOKEN, NULL, driver,
+	    hints) != 0 ||
 	    pnk_send(child.fd, M_DISCOVER, &req) != 0 ||
 	    pnk_recv(child.fd, deadline, &type, &body, &store, &storelen) != 0) {
 		retval = PAM_AUTHINFO_UNAVAIL;
@@ -352,39 +352,38 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 		else
 			pam_syslog(pamh, LOG_NOTICE, "PIN change: no token");
 		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "%s",
-		    type == R_NO_TOKEN ? "No Nitrokey HSM found." :
-		    "The Nitrokey HSM cannot be used (see the system log).");
+		    type == R_NO_TOKEN ? "No token found." :
+		    "The token cannot be used now (the system log says why).");
 		retval = PAM_AUTHINFO_UNAVAIL;
 		goto out;
 	}
-	if (nk_buf_get_cstring(&body, &label, NULL) != 0 ||
-	    nk_buf_get_cstring(&body, &serial, NULL) != 0 ||
-	    nk_buf_get_u32(&body, &flags) != 0 ||
-	    nk_buf_get_u32(&body, &minpin) != 0 ||
-	    nk_buf_get_u32(&body, &maxpin) != 0)
+	if (pnk_found_parse(&body, &f) != 0)
 		goto out;
-	if (flags & NKHSM_TOKEN_PIN_LOCKED) {
+	minpin = f.minpin;
+	maxpin = f.maxpin;
+	if (f.tries == 0 || (f.flags & NKHSM_TOKEN_PIN_LOCKED)) {
 		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL,
 		    "The token's PIN is locked; it must be reset with the SO PIN.");
 		retval = PAM_PERM_DENIED;
 		goto out;
 	}
-	if ((flags & NKHSM_TOKEN_PIN_FINAL_TRY) && o->min_tries_left > 1) {
+	if ((f.tries == 1 || (f.tries < 0 && (f.flags &
+	    NKHSM_TOKEN_PIN_FINAL_TRY))) && o->min_tries_left > 1) {
 		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "Only 1 PIN try left; "
 		    "not changing the PIN (min_tries_left=%u).", o->min_tries_left);
 		retval = PAM_PERM_DENIED;
 		goto out;
 	}
-	if (flags & NKHSM_TOKEN_PIN_PAD) {
+	if (f.flags & NKHSM_TOKEN_PIN_PAD) {
 		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "This reader has a PIN "
 		    "pad: change the PIN with the reader's own tools.");
 		goto out;
 	}
-	if (flags & NKHSM_TOKEN_PIN_FINAL_TRY)
-		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL,
-		    "Warning: 1 PIN try left before the token locks.");
-	pnk_escape(label, lb, sizeof(lb));
-	snprintf(prompt, sizeof(prompt), "Current PIN for Nitrokey HSM '%s': ", lb);
+	if ((f.flags & (NKHSM_TOKEN_PIN_FINAL_TRY | NKHSM_TOKEN_PIN_COUNT_LOW)) &&
+	    pnk_tries_text(f.flags, f.tries, tt, sizeof(tt)) != NULL)
+		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "Warning: %s.", tt);
+	pnk_token_name(f.flags, f.label, name, sizeof(name));
+	snprintf(prompt, sizeof(prompt), "Current PIN for %s: ", name);
 	if ((retval = ask(pamh, prompt, &old)) != PAM_SUCCESS)
 		goto out;
 	snprintf(prompt, sizeof(prompt), "New PIN (%u to %u characters): ",
@@ -420,16 +419,22 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 	    pnk_recv(child.fd, pnk_now_ms() + o->timeout * 1000LL, &type, &body,
 	    &store, &storelen) != 0)
 		goto out;
-	pnk_escape(serial, lb, sizeof(lb));
+	pnk_escape(f.serial, lb, sizeof(lb));
 	if (type == R_DONE) {
 		pam_syslog(pamh, LOG_INFO, "user PIN of token \"%s\" changed", lb);
 		retval = PAM_SUCCESS;
-	} else if (type == R_LOGIN_FAILED && nk_buf_get_u32(&body, &err) == 0) {
-		if ((int32_t)err == NKHSM_ERR_PIN_INCORRECT ||
-		    (int32_t)err == NKHSM_ERR_PIN_LOCKED) {
-			(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "%s",
-			    (int32_t)err == NKHSM_ERR_PIN_LOCKED ?
-			    "The token's PIN is locked." : "Wrong current PIN.");
+	} else if (type == R_LOGIN_FAILED && nk_buf_get_u32(&body, &err) == 0 &&
+	    nk_buf_get_u32(&body, &f.flags) == 0 &&
+	    nk_buf_get_u32(&body, &tries) == 0) {
+		if ((int32_t)err == NKHSM_ERR_PIN_LOCKED) {
+			(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL,
+			    "The token's PIN is locked.");
+			retval = PAM_PERM_DENIED;
+		} else if ((int32_t)err == NKHSM_ERR_PIN_INCORRECT) {
+			t = pnk_tries_text(f.flags, (int32_t)tries, tt,
+			    sizeof(tt));
+			(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL,
+			    "Wrong current PIN%s%s.", t ? "; " : "", t ? t : "");
 			retval = PAM_PERM_DENIED;
 		}
 		pam_syslog(pamh, LOG_NOTICE, "PIN change of token \"%s\" failed: %s",
@@ -444,8 +449,7 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 		nk_freezero(new2, strlen(new2));
 	nk_freezero(store, storelen);
 	nk_buf_free(&req);
-	free(label);
-	free(serial);
+	pnk_found_free(&f);
 	pnk_reap(&child);
 	return retval;
 }
@@ -457,6 +461,8 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct pnk_opts o;
 	nkhsm_conf_t *conf = NULL;
 	const char *module, *token;
+	char *hints = NULL;
+	uint8_t driver;
 	int r, retval;
 
 	err[0] = '\0';
@@ -471,12 +477,14 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (module == NULL)
 		module = nkhsm_default_module();
 	token = o.token != NULL ? o.token : nkhsm_conf_token(conf);
-	if (flags & PAM_PRELIM_CHECK)
+	retval = pnk_driver_setup(pamh, &o, conf, &driver, &hints);
+	if (retval == PAM_SUCCESS && (flags & PAM_PRELIM_CHECK))
 		retval = PAM_SUCCESS;	/* the token is looked for when it counts */
-	else if (flags & PAM_UPDATE_AUTHTOK)
-		retval = setpin(pamh, &o, module, token);
-	else
+	else if (retval == PAM_SUCCESS && (flags & PAM_UPDATE_AUTHTOK))
+		retval = setpin(pamh, &o, module, token, driver, hints);
+	else if (retval == PAM_SUCCESS)
 		retval = PAM_SERVICE_ERR;
+	free(hints);
 	nkhsm_conf_free(&conf);
 	pnk_opts_free(&o);
 	return retval;

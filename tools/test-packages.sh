@@ -330,7 +330,7 @@ expect_login() {
 printf 'auth required %s/pam_nkhsm.so\naccount required pam_permit.so\n' "$SECDIR" \
     > "$PAMD/nkdefault"
 expect_login 0 nkdefault "$U" "$PIN\n" "installed pam_nkhsm.so: good PIN logs in"
-grep -q 'PIN for Nitrokey HSM' "$T/pam.out" && pass "the PIN prompt names the token" ||
+grep -q "PIN for token 'nkpkg'" "$T/pam.out" && pass "the PIN prompt names the token" ||
     fail "no PIN prompt: $(grep -v PWRAP_DEBUG "$T/pam.out" | head -3)"
 expect_login 1 nkdefault "$U" "000000\n" "installed pam_nkhsm.so: wrong PIN refused"
 grep -q 'Authentication failure' "$T/pam.out" && pass "wrong PIN: PAM_AUTH_ERR" ||

@@ -497,6 +497,8 @@ void nkhsm_conf_free(nkhsm_conf_t **confp);
 const char *nkhsm_conf_module(const nkhsm_conf_t *conf);	/* NULL: unset */
 const char *nkhsm_conf_token(const nkhsm_conf_t *conf);
 const char *nkhsm_conf_pin_source(const nkhsm_conf_t *conf);
+/* "auto", "pcsc" or "pkcs11": how a SmartCard-HSM is reached (PAM). */
+const char *nkhsm_conf_driver(const nkhsm_conf_t *conf);
 const char *nkhsm_default_module(void);
 const char *nkhsm_default_conf(void);
 

@@ -84,7 +84,7 @@ check() {
 	[ "$4" = pin ] || [ "$4" = both ] && _in="$PIN\n$PASSWORD\n"
 	pam_run "$(echo "$1" | tr A-C a-c)" authenticate "$_in" $ENVS
 	_pin=no _pw=no
-	grep -q "PIN for Nitrokey HSM" "$T/pam.out" && _pin=yes
+	grep -q "PIN for token " "$T/pam.out" && _pin=yes
 	grep -q "Password: " "$T/pam.out" && _pw=yes
 	case $4 in
 	pin) _want="yes no" ;; password) _want="no yes" ;;
