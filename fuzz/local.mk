@@ -242,3 +242,90 @@ fuzz_fuzz_ledger_entry_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_ledger_entry_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_ledger_entry_LDADD = $(FUZZ_LIBS)
 endif
+
+# The SmartCard-HSM's answers and the card hints file (lib/sc-*.c): every
+# parser of what a card sends over PC/SC, which is untrusted input.
+FUZZ_SC_CPP_FLAGS = $(FUZZ_CPP_FLAGS) $(PCSC_CFLAGS)
+check_PROGRAMS += fuzz/replay_sc_fci fuzz/replay_sc_objlist fuzz/replay_sc_pin fuzz/replay_sc_pubkey fuzz/replay_sc_devcert fuzz/replay_sc_sig fuzz/replay_sc_hints
+TESTS += fuzz/replay_sc_fci fuzz/replay_sc_objlist fuzz/replay_sc_pin fuzz/replay_sc_pubkey fuzz/replay_sc_devcert fuzz/replay_sc_sig fuzz/replay_sc_hints
+
+fuzz_replay_sc_fci_SOURCES = fuzz/fuzz_sc_fci.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_sc_fci_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/sc_fci"'
+fuzz_replay_sc_fci_LDADD = $(FUZZ_LIBS)
+
+fuzz_replay_sc_objlist_SOURCES = fuzz/fuzz_sc_objlist.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_sc_objlist_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/sc_objlist"'
+fuzz_replay_sc_objlist_LDADD = $(FUZZ_LIBS)
+
+fuzz_replay_sc_pin_SOURCES = fuzz/fuzz_sc_pin.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_sc_pin_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/sc_pin"'
+fuzz_replay_sc_pin_LDADD = $(FUZZ_LIBS)
+
+fuzz_replay_sc_pubkey_SOURCES = fuzz/fuzz_sc_pubkey.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_sc_pubkey_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/sc_pubkey"'
+fuzz_replay_sc_pubkey_LDADD = $(FUZZ_LIBS)
+
+fuzz_replay_sc_devcert_SOURCES = fuzz/fuzz_sc_devcert.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_sc_devcert_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/sc_devcert"'
+fuzz_replay_sc_devcert_LDADD = $(FUZZ_LIBS)
+
+fuzz_replay_sc_sig_SOURCES = fuzz/fuzz_sc_sig.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_sc_sig_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/sc_sig"'
+fuzz_replay_sc_sig_LDADD = $(FUZZ_LIBS)
+
+fuzz_replay_sc_hints_SOURCES = fuzz/fuzz_sc_hints.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_sc_hints_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/sc_hints"'
+fuzz_replay_sc_hints_LDADD = $(FUZZ_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_sc_fci fuzz/fuzz_sc_objlist fuzz/fuzz_sc_pin fuzz/fuzz_sc_pubkey fuzz/fuzz_sc_devcert fuzz/fuzz_sc_sig fuzz/fuzz_sc_hints
+
+fuzz_fuzz_sc_fci_SOURCES = fuzz/fuzz_sc_fci.c $(FUZZ_HDR)
+fuzz_fuzz_sc_fci_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS)
+fuzz_fuzz_sc_fci_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_sc_fci_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_sc_fci_LDADD = $(FUZZ_LIBS)
+
+fuzz_fuzz_sc_objlist_SOURCES = fuzz/fuzz_sc_objlist.c $(FUZZ_HDR)
+fuzz_fuzz_sc_objlist_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS)
+fuzz_fuzz_sc_objlist_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_sc_objlist_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_sc_objlist_LDADD = $(FUZZ_LIBS)
+
+fuzz_fuzz_sc_pin_SOURCES = fuzz/fuzz_sc_pin.c $(FUZZ_HDR)
+fuzz_fuzz_sc_pin_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS)
+fuzz_fuzz_sc_pin_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_sc_pin_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_sc_pin_LDADD = $(FUZZ_LIBS)
+
+fuzz_fuzz_sc_pubkey_SOURCES = fuzz/fuzz_sc_pubkey.c $(FUZZ_HDR)
+fuzz_fuzz_sc_pubkey_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS)
+fuzz_fuzz_sc_pubkey_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_sc_pubkey_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_sc_pubkey_LDADD = $(FUZZ_LIBS)
+
+fuzz_fuzz_sc_devcert_SOURCES = fuzz/fuzz_sc_devcert.c $(FUZZ_HDR)
+fuzz_fuzz_sc_devcert_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS)
+fuzz_fuzz_sc_devcert_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_sc_devcert_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_sc_devcert_LDADD = $(FUZZ_LIBS)
+
+fuzz_fuzz_sc_sig_SOURCES = fuzz/fuzz_sc_sig.c $(FUZZ_HDR)
+fuzz_fuzz_sc_sig_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS)
+fuzz_fuzz_sc_sig_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_sc_sig_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_sc_sig_LDADD = $(FUZZ_LIBS)
+
+fuzz_fuzz_sc_hints_SOURCES = fuzz/fuzz_sc_hints.c $(FUZZ_HDR)
+fuzz_fuzz_sc_hints_CPPFLAGS = $(FUZZ_SC_CPP_FLAGS)
+fuzz_fuzz_sc_hints_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_sc_hints_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_sc_hints_LDADD = $(FUZZ_LIBS)
+endif

@@ -13,6 +13,7 @@ endif
 include tests/p11mod/local.mk
 include tests/shim/local.mk
 include tests/mutants/local.mk
+include tests/pcscfault/local.mk
 
 # A PAM application that authenticates and opens sessions as sshd and login
 # do (tests/pamdrv/nkpamdrv.c), for the session-record tests.
@@ -52,7 +53,8 @@ INTEGRATION_TESTS = \
 	tests/integration/sshca-replay.sh \
 	tests/integration/card-sshca.sh \
 	tests/integration/card-engine.sh \
-	tests/integration/card-faults.sh
+	tests/integration/card-faults.sh \
+	tests/integration/card-pam.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/assert.sh \

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * nkapdu - send raw commands to the card in the first PC/SC reader, with
+ * nothing before them (no SELECT), and print each answer as hex, the
+ * status word last. The card tests use it to see a card's state as it is:
+ * "00200081" answers 9000 only on a card that is still logged in.
+ *
+ *	nkapdu HEX...
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nkhsm.h"
+#include "nk-int.h"
+#include "pcsc-int.h"
+
+#define CMD_MAX	(4 + 3 + 4096 + 2)
+
+int
+main(int argc, char **argv)
+{
+	struct nk_pcsc *pc = NULL;
+	struct nk_card *c = NULL;
+	nkhsm_reader_t *rd = NULL;
+	uint8_t *cmd = NULL, *resp = NULL;
+	size_t n = 0, len, rlen, i;
+	uint16_t sw;
+	int a, r, rc = 1;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: nkapdu HEX...\n");
+		return 2;
+	}
+	if ((r = nk_pcsc_open(&pc)) != 0 || (r = nk_pcsc_readers(pc, &rd,
+	    &n)) != 0 || n == 0 || (r = nk_card_open(pc, rd[0].name, &c)) != 0) {
+		fprintf(stderr, "nkapdu: %s\n", n == 0 && r == 0 ? "no reader" :
+		    nkhsm_strerror(r));
+		goto out;
+	}
+	if ((resp = malloc(NK_CARD_RX_MAX)) == NULL)
+		goto out;
+	for (a = 1; a < argc; a++) {
+		free(cmd);
+		if ((r = nk_hex_decode(argv[a], &cmd, &len)) != 0 ||
+		    len > CMD_MAX) {
+			fprintf(stderr, "nkapdu: bad command %s\n", argv[a]);
+			goto out;
+		}
+		if ((r = nk_card_apdu(c, cmd, len, resp, NK_CARD_RX_MAX, &rlen,
+		    &sw)) != 0) {
+			fprintf(stderr, "nkapdu: %s\n", nkhsm_strerror(r));
+			goto out;
+		}
+		for (i = 0; i < rlen; i++)
+			printf("%02X", resp[i]);
+		printf("%s%04X\n", rlen > 0 ? " " : "", sw);
+	}
+	rc = 0;
+ out:
+	nk_card_close(&c, 0);
+	nk_pcsc_close(&pc);
+	free(rd);
+	free(cmd);
+	free(resp);
+	return rc;
+}
