@@ -167,6 +167,9 @@ x509(const uint8_t *d, size_t len, nkhsm_point_t *pt)
 	int i, r;
 
 	nk_buf_from(&b, d, len);
+	if ((r = expect(&b, TAG_SEQ, &v, &vlen)) != 0)
+		return r;
+	nk_buf_from(&b, v, vlen);
 	if ((r = expect(&b, TAG_SEQ, &tbs, &tlen)) != 0)
 		return r;
 	nk_buf_from(&b, tbs, tlen);

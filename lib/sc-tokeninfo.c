@@ -58,7 +58,9 @@ text_field(const uint8_t *d, size_t len, uint32_t tag, char *out)
 	out[0] = '\0';
 	if ((r = nk_tlv_find(d, len, tag, &v, &vlen)) != 0)
 		return r == NKHSM_ERR_NO_KEY ? 0 : r;
-	if (vlen == 0 || vlen > NK_SC_LABEL_MAX || !nk_sc_text_ok(v, vlen))
+	if (vlen == 0)
+		return 0;	/* empty: as if absent */
+	if (vlen > NK_SC_LABEL_MAX || !nk_sc_text_ok(v, vlen))
 		return NKHSM_ERR_FORMAT;
 	memcpy(out, v, vlen);
 	out[vlen] = '\0';

@@ -508,12 +508,19 @@ login_failed(struct ctx *c, struct nk_buf *body)
 		    t ? t : "");
 		return PAM_AUTH_ERR;
 	case NKHSM_ERR_DEVICE_REMOVED:
-		/* Gone before the PIN reached it: no try spent. */
-		lg(c, LOG_NOTICE, "token removed before the PIN was sent");
+		/*
+		 * On the direct path this means VERIFY never left: pcscd refuses
+		 * commands to a card it saw go. A PKCS#11 module cannot say when
+		 * it noticed, so there a try may have been spent.
+		 */
+		lg(c, LOG_NOTICE, "token removed at login");
 		say(c, PAM_ERROR_MSG, "The token was removed.");
-		return PAM_AUTHINFO_UNAVAIL;
+		return c->f.driver == PNK_DRIVER_PCSC ? PAM_AUTHINFO_UNAVAIL :
+		    PAM_AUTH_ERR;
 	default:
 		lg(c, LOG_ERR, "login failed: %s", nkhsm_strerror((int32_t)err));
+		say(c, PAM_ERROR_MSG, "The token refused the login (the system "
+		    "log says why).");
 		return PAM_AUTH_ERR;
 	}
 }
@@ -528,7 +535,7 @@ login_and_verify(struct ctx *c, const char *pin, size_t pinlen)
 	struct nk_buf req, body;
 	char host[256];
 	const nkhsm_point_t *authorized;
-	uint32_t err;
+	uint32_t err = (uint32_t)NKHSM_ERR_FORMAT;
 	int retval = PAM_AUTH_ERR, r;
 
 	nk_buf_init(&req);
@@ -572,7 +579,11 @@ login_and_verify(struct ctx *c, const char *pin, size_t pinlen)
 	}
 	if (type != R_SIGNATURE ||
 	    nk_buf_get_string_direct(&body, &sig, &siglen) != 0) {
-		lg(c, LOG_ERR, "token helper: signing failed");
+		lg(c, LOG_ERR, "token helper: signing failed%s%s",
+		    type == R_ERROR ? ": " : "",
+		    type == R_ERROR ? nkhsm_strerror((int32_t)err) : "");
+		say(c, PAM_ERROR_MSG, "The token did not sign (the system log "
+		    "says why).");
 		goto out;
 	}
 	/* The only path to success: our challenge, our authorized key. */
@@ -631,6 +642,8 @@ found_or_why(struct ctx *c, enum disc d)
 	default:
 		if (c->disc_err == NKHSM_ERR_TIMEOUT)
 			say(c, PAM_ERROR_MSG, "The token did not answer in time.");
+		else if (c->disc_err == NKHSM_ERR_DEVICE_REMOVED)
+			say(c, PAM_ERROR_MSG, "The token was removed.");
 		else
 			say(c, PAM_ERROR_MSG, "The token cannot be used now "
 			    "(the system log says why).");

@@ -75,6 +75,14 @@ seq=$(cut -c1-5 "$T/warm.apdu" | tr '\n' ' ')
 if grep -q '^80 58\|^00 B1 2F 03' "$T/warm.apdu"; then fail "hinted login listed objects or read the label"; else pass "hinted login: no object list, no label read"; fi
 logged_out "hinted login"
 
+# A key whose file CE xx holds its X.509 certificate (OpenSC stored one for
+# k2) instead of the card's request: found by the certificate's public key.
+nkc pubkey 'pkcs11:object=k2' > "$T/k2.pub"
+install -o "$PAM_USER" -m 600 "$T/k2.pub" "$AUTHFILE"
+pam_run direct authenticate "$CARD_PIN\n"
+expect_pam "$R_SUCCESS" "direct path: a key stored with its X.509 certificate (P-384)"
+install -o "$PAM_USER" -m 600 "$T/login.pub" "$AUTHFILE"
+
 # OpenSC is never loaded on the direct path: a module path that does not
 # exist, named like OpenSC's, still logs in.
 mkdir -p "$T/nowhere"

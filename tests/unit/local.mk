@@ -141,3 +141,13 @@ tests_unit_test_ledgerlog_SOURCES = tests/unit/test_ledgerlog.c \
 tests_unit_test_ledgerlog_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sshca
 tests_unit_test_ledgerlog_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_ledgerlog_LDADD = $(UNIT_LIBS)
+
+# The SmartCard-HSM's answers and the card hints (lib/sc-*.c), against the
+# emulated card's real answers in the fuzz corpus and OpenSSL's X.509.
+check_PROGRAMS += tests/unit/test_schsm
+TESTS += tests/unit/test_schsm
+tests_unit_test_schsm_SOURCES = tests/unit/test_schsm.c
+tests_unit_test_schsm_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DCORPUS_DIR='"$(abs_top_srcdir)/fuzz/corpus"'
+tests_unit_test_schsm_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_schsm_LDADD = $(UNIT_LIBS)
