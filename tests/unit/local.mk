@@ -151,3 +151,12 @@ tests_unit_test_schsm_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCORPUS_DIR='"$(abs_top_srcdir)/fuzz/corpus"'
 tests_unit_test_schsm_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_schsm_LDADD = $(UNIT_LIBS)
+
+# The PC/SC path against a scripted card behind the SCard table (the seam):
+# commands per login, hints, faults at every command of a login.
+check_PROGRAMS += tests/unit/test_pcsc
+TESTS += tests/unit/test_pcsc
+tests_unit_test_pcsc_SOURCES = tests/unit/test_pcsc.c
+tests_unit_test_pcsc_CPPFLAGS = $(AM_CPPFLAGS) $(PCSC_CFLAGS)
+tests_unit_test_pcsc_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_pcsc_LDADD = $(UNIT_LIBS)
