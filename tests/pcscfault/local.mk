@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The card tests' tools (never installed): nkapdu sends raw commands to a
-# card, and nkhsm-pam-helper-fault is pam_nkhsm's helper over a PC/SC
-# table that fails at a chosen command (tests/README, "Card tests").
-check_PROGRAMS += tests/pcscfault/nkapdu tests/pcscfault/nkhsm-pam-helper-fault
+# card, nkreaders drives the reader API, and nkhsm-pam-helper-fault is
+# pam_nkhsm's helper over a PC/SC table that fails at a chosen command
+# (tests/README, "Card test tools").
+check_PROGRAMS += tests/pcscfault/nkapdu tests/pcscfault/nkhsm-pam-helper-fault \
+	tests/pcscfault/nkreaders
 
 tests_pcscfault_nkapdu_SOURCES = tests/pcscfault/nkapdu.c
 tests_pcscfault_nkapdu_CPPFLAGS = $(AM_CPPFLAGS) $(PCSC_CFLAGS)
@@ -13,3 +15,6 @@ tests_pcscfault_nkhsm_pam_helper_fault_SOURCES = tests/pcscfault/faulthelper.c \
 tests_pcscfault_nkhsm_pam_helper_fault_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) \
 	$(PCSC_CFLAGS) -I$(top_srcdir)/pam_nkhsm
 tests_pcscfault_nkhsm_pam_helper_fault_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)
+
+tests_pcscfault_nkreaders_SOURCES = tests/pcscfault/nkreaders.c
+tests_pcscfault_nkreaders_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)

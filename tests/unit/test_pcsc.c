@@ -50,10 +50,11 @@ static const uint8_t tokeninfo[] = {
 	0x04, 0x30,
 };
 /* A device certificate: CV certificate whose CHR is FAKE00000 + 00001. */
-static const uint8_t devcert[] = {
+static uint8_t devcert[] = {
 	0x7F, 0x21, 0x16, 0x7F, 0x4E, 0x13, 0x5F, 0x20, 0x10, 'F', 'A', 'K',
 	'E', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0', '1',
 };
+#define NITROKEY_READER	"Nitrokey Nitrokey HSM (010000000000000000000000) 00 00"
 
 /* REMOVE: gone from then on; ERROR: the command never reaches the card;
  * LOST: it does, and its answer is lost; GARBAGE: 6F 00 instead. */
@@ -67,6 +68,7 @@ static struct fake {
 	unsigned long	 fail_at;
 	enum fault	 fault;
 	int		 gone;
+	const char	*reader;
 	EVP_PKEY	*key[KEYS + 1];		/* by key reference 1..KEYS */
 	uint8_t		 ce[KEYS + 1][1024];	/* the public key files */
 	size_t		 celen[KEYS + 1];
@@ -310,12 +312,13 @@ f_release(SCARDCONTEXT c)
 static LONG
 f_list(SCARDCONTEXT c, LPCSTR g, LPSTR out, LPDWORD len)
 {
-	static const char names[] = READER "\0";
+	size_t n = strlen(fk.reader) + 2;	/* the name, two NULs */
 
-	if (*len < sizeof(names))
+	if (*len < n)
 		return SCARD_E_INSUFFICIENT_BUFFER;
-	memcpy(out, names, sizeof(names));
-	*len = sizeof(names);
+	memcpy(out, fk.reader, n - 1);
+	out[n - 1] = '\0';
+	*len = (DWORD)n;
 	return SCARD_S_SUCCESS;
 }
 
@@ -325,7 +328,7 @@ f_status(SCARDCONTEXT c, DWORD t, SCARD_READERSTATE *rs, DWORD n)
 	DWORD i;
 
 	for (i = 0; i < n; i++) {
-		if (strcmp(rs[i].szReader, READER) != 0)
+		if (strcmp(rs[i].szReader, fk.reader) != 0)
 			continue;
 		rs[i].dwEventState = fk.present ? SCARD_STATE_PRESENT :
 		    SCARD_STATE_EMPTY;
@@ -410,7 +413,9 @@ reset_card(void)
 	memset(&fk, 0, sizeof(fk));
 	fk.present = 1;
 	fk.tries = 3;
+	fk.reader = READER;
 	strcpy(fk.pin, PIN);
+	memcpy(devcert + 9, "FAKE", 4);
 }
 
 static int
@@ -737,6 +742,36 @@ test_readers(void **state)
 	assert_int_equal(nkhsm_readers(NULL, &rd, &n), NKHSM_ERR_INVALID_ARGUMENT);
 }
 
+/* Named a Nitrokey HSM only when it is one: by its reader or serial. */
+static unsigned int
+token_flags_now(void)
+{
+	nkhsm_ctx_t *ctx = NULL;
+	nkhsm_token_t *tok = NULL;
+	size_t cursor = 0;
+	unsigned int f;
+
+	assert_int_equal(nkhsm_ctx_open_pcsc(0, &ctx), 0);
+	assert_int_equal(nkhsm_token_next(ctx, NULL, &cursor, &tok), 0);
+	f = nkhsm_token_flags(tok);
+	nkhsm_token_free(&tok);
+	nkhsm_ctx_free(&ctx);
+	return f;
+}
+
+static void
+test_nitrokey(void **state)
+{
+	assert_false(token_flags_now() & NKHSM_TOKEN_NITROKEY);
+	fk.reader = NITROKEY_READER;
+	assert_true(token_flags_now() & NKHSM_TOKEN_NITROKEY);
+	fk.reader = READER;
+	memcpy(devcert + 9, "DENK", 4);	/* a Nitrokey's serial */
+	assert_true(token_flags_now() & NKHSM_TOKEN_NITROKEY);
+	memcpy(devcert + 9, "DEN0", 4);
+	assert_false(token_flags_now() & NKHSM_TOKEN_NITROKEY);
+}
+
 int
 main(void)
 {
@@ -749,6 +784,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_card, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nitrokey, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
