@@ -46,3 +46,20 @@ bench-card-tools: tools/nkhsm-tool sshca/nkhsm-sshca
 	    SOFTHSM_MODULE='$(softhsm_module)' \
 	    sh '$(abs_top_srcdir)/bench/card-tools.sh' || test $$? -eq 77
 .PHONY: bench-card-tools
+
+# SmartCard-HSM login: pam_nkhsm's direct PC/SC path vs OpenSC's PKCS#11 path
+# vs the 3-APDU floor, on the emulated card (bench/card.sh).
+EXTRA_PROGRAMS += bench/card_floor
+bench_card_floor_SOURCES = bench/card_floor.c
+bench_card_floor_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(PCSC_CFLAGS)
+bench_card_floor_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
+bench_card_floor_LDADD = $(OPENSSL_LIBS) $(PCSC_LIBS)
+CLEANFILES += bench/card_floor
+EXTRA_DIST += bench/card.sh
+
+bench: bench-card
+bench-card: bench/card_floor tools/nkhsm-tool pam_nkhsm/pam_nkhsm.la \
+    pam_nkhsm/nkhsm-pam-helper
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    sh '$(abs_top_srcdir)/bench/card.sh'
+.PHONY: bench-card
