@@ -125,6 +125,8 @@ pnk_spawn(const char *helper, struct pnk_child *c)
 
 #define REAP_TRIES	200
 #define REAP_SLEEP_US	5000	/* 1 s in all */
+#define GRACE_TRIES	50
+#define GRACE_SLEEP_US	2000	/* 0.1 s in all */
 
 void
 pnk_reap(struct pnk_child *c)
@@ -138,8 +140,20 @@ pnk_reap(struct pnk_child *c)
 	if (c->pid <= 0)
 		return;
 	/*
-	 * The helper exits by itself once done; anything else is killed. A
-	 * process stuck in the kernel (a USB request) may not die at once:
+	 * A helper that is done exits as soon as its socket closes: give it a
+	 * moment to hand a card back to pcscd (one killed while it holds the
+	 * card makes pcscd reset it), then kill whatever is left.
+	 */
+	for (i = 0; i < GRACE_TRIES; i++) {
+		r = waitpid(c->pid, NULL, WNOHANG);
+		if (r == c->pid || (r == -1 && errno != EINTR)) {
+			c->pid = -1;
+			return;
+		}
+		usleep(GRACE_SLEEP_US);
+	}
+	/*
+	 * A process stuck in the kernel (a USB request) may not die at once:
 	 * wait a little, then leave it rather than hang the login.
 	 */
 	(void)kill(c->pid, SIGKILL);

@@ -54,7 +54,9 @@ INTEGRATION_TESTS = \
 	tests/integration/card-sshca.sh \
 	tests/integration/card-engine.sh \
 	tests/integration/card-faults.sh \
-	tests/integration/card-pam.sh
+	tests/integration/card-pam.sh \
+	tests/integration/card-pam-fault.sh \
+	tests/integration/card-pam-hints.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/assert.sh \

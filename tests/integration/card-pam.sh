@@ -200,6 +200,23 @@ expect_pam "$R_SUCCESS" "the changed PIN logs in on the direct path"
 pam_run pw chauthtok "$PIN2\n$CARD_PIN\n$CARD_PIN\n"
 expect_pam "pamtester: authentication token altered successfully" "and back"
 
+# --- ca=: a certificate on the card, issued to the user ----------------------
+# A key whose certificate names the user (self-signed, so the certificate is
+# its own CA here); the direct path reads the X.509 files and the module
+# judges them.
+nkc keygen --curve p256 --label causer --id 0a --pin-source env:NK_CARD_PIN > /dev/null
+nkc selfsign --subject "CN=$PAM_USER" --days 30 --store --pin-source env:NK_CARD_PIN \
+    -o "$T/causer.pem" 'pkcs11:object=causer' > /dev/null
+install -m 644 "$T/causer.pem" "$T/ca.pem"
+for d in auto pkcs11; do
+	pam_service "ca$d" "auth required $PAM_MOD $CARD_BASE ca=$T/ca.pem driver=$d debug"
+	pam_run "ca$d" authenticate "$CARD_PIN\n"
+	expect_pam "$R_SUCCESS" "ca= with driver=$d: the certificate on the card logs the user in"
+done
+expect_grep "through PKCS#11" "$T/pam.out" "ca=, driver=pkcs11: through PKCS#11"
+pam_run caauto authenticate "$CARD_PIN\n"
+expect_grep "(certificate) through PC/SC" "$T/pam.out" "ca=, driver=auto: the certificate was found over PC/SC"
+
 # --- 12 keys: the count does not grow ----------------------------------------
 for i in 4 5 6 7 8 9 10 11 12; do
 	nkc keygen --curve p256 --label "more$i" --pin-source env:NK_CARD_PIN > /dev/null ||

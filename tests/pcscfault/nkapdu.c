@@ -3,9 +3,11 @@
  * nkapdu - send raw commands to the card in the first PC/SC reader, with
  * nothing before them (no SELECT), and print each answer as hex, the
  * status word last. The card tests use it to see a card's state as it is:
- * "00200081" answers 9000 only on a card that is still logged in.
+ * "00200081" answers 9000 only on a card that is still logged in. With
+ * --reset the card is reset when it is let go (SCARD_RESET_CARD), as pcscd
+ * does for a program that dies holding it.
  *
- *	nkapdu HEX...
+ *	nkapdu [--reset] HEX...
  */
 #include "config.h"
 
@@ -28,10 +30,14 @@ main(int argc, char **argv)
 	uint8_t *cmd = NULL, *resp = NULL;
 	size_t n = 0, len, rlen, i;
 	uint16_t sw;
-	int a, r, rc = 1;
+	int a = 1, r, rc = 1, reset = 0;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: nkapdu HEX...\n");
+	if (argc > 1 && strcmp(argv[1], "--reset") == 0) {
+		reset = 1;
+		a++;
+	}
+	if (a >= argc) {
+		fprintf(stderr, "usage: nkapdu [--reset] HEX...\n");
 		return 2;
 	}
 	if ((r = nk_pcsc_open(&pc)) != 0 || (r = nk_pcsc_readers(pc, &rd,
@@ -42,7 +48,7 @@ main(int argc, char **argv)
 	}
 	if ((resp = malloc(NK_CARD_RX_MAX)) == NULL)
 		goto out;
-	for (a = 1; a < argc; a++) {
+	for (; a < argc; a++) {
 		free(cmd);
 		if ((r = nk_hex_decode(argv[a], &cmd, &len)) != 0 ||
 		    len > CMD_MAX) {
@@ -60,7 +66,7 @@ main(int argc, char **argv)
 	}
 	rc = 0;
  out:
-	nk_card_close(&c, 0);
+	nk_card_close(&c, reset);
 	nk_pcsc_close(&pc);
 	free(rd);
 	free(cmd);
