@@ -12,6 +12,7 @@
 
 #include "nkhsm.h"
 #include "pamnk.h"
+#include "proto.h"
 #include "fuzz.h"
 
 #define FUZZ_ARGS_MAX		32
@@ -45,6 +46,9 @@ check_ok(const struct pnk_opts *o)
 	if (o->ca_map == 0 || (o->ca_map & ~(PNK_MAP_CN | PNK_MAP_UID)) != 0)
 		abort();
 	if (o->use_first_pass && o->try_first_pass)
+		abort();
+	if (o->cachedir == NULL || o->cachedir[0] != '/' ||
+	    o->driver > PNK_DRIVER_PKCS11 || (!o->driver_set && o->driver != 0))
 		abort();
 	if (o->token != NULL) {
 		if (nkhsm_uri_parse(o->token, &uri, NULL) != 0)

@@ -161,10 +161,12 @@ tests_unit_test_pcsc_CPPFLAGS = $(AM_CPPFLAGS) $(PCSC_CFLAGS)
 tests_unit_test_pcsc_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_pcsc_LDADD = $(UNIT_LIBS)
 
-# What pam_nkhsm tells the user about a token, and the helper's messages.
+# What pam_nkhsm tells the user about a token, the helper's messages, and
+# how the driver is chosen (driver=, cachedir=, nkhsm.conf's driver).
 check_PROGRAMS += tests/unit/test_pammsg
 TESTS += tests/unit/test_pammsg
-tests_unit_test_pammsg_SOURCES = tests/unit/test_pammsg.c pam_nkhsm/util.c
+tests_unit_test_pammsg_SOURCES = tests/unit/test_pammsg.c pam_nkhsm/util.c \
+	pam_nkhsm/options.c
 tests_unit_test_pammsg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
 tests_unit_test_pammsg_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_pammsg_LDADD = $(UNIT_LIBS)

@@ -2,8 +2,9 @@
 /*
  * test_pammsg.c - what pam_nkhsm tells the user about a token
  * (pam_nkhsm/util.c): its name ("Nitrokey HSM" only for one), the PIN
- * tries (exact where the card gives them, else what the flags say), and
- * the helper's discovery request and answer round trip.
+ * tries (exact where the card gives them, else what the flags say), the
+ * helper's discovery request and answer round trip, and how the driver is
+ * chosen: driver= and cachedir= (options.c), driver = in nkhsm.conf.
  */
 #include "config.h"
 
@@ -150,6 +151,89 @@ test_discover_request(void **state)
 	free(keys);
 }
 
+static void
+test_driver_option(void **state)
+{
+	static const struct { const char *arg; unsigned int driver; } ok[] = {
+		{ "driver=auto", PNK_DRIVER_AUTO },
+		{ "driver=pcsc", PNK_DRIVER_PCSC },
+		{ "driver=pkcs11", PNK_DRIVER_PKCS11 },
+	};
+	static const char *const bad[] = {
+		"driver=", "driver=PCSC", "driver=pcsc ", "driver=opensc", "driver",
+	};
+	const char *argv[2];
+	struct pnk_opts o;
+	char err[256];
+	size_t i;
+
+	assert_int_equal(pnk_opts_parse(0, NULL, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.driver, PNK_DRIVER_AUTO);
+	assert_int_equal(o.driver_set, 0);
+	assert_string_equal(o.cachedir, "/var/cache/nkhsm");
+	pnk_opts_free(&o);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		argv[0] = ok[i].arg;
+		assert_int_equal(pnk_opts_parse(1, argv, &o, err, sizeof(err)), 0);
+		assert_int_equal(o.driver, ok[i].driver);
+		assert_int_equal(o.driver_set, 1);
+		pnk_opts_free(&o);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		argv[0] = bad[i];
+		err[0] = '\0';
+		assert_int_equal(pnk_opts_parse(1, argv, &o, err, sizeof(err)),
+		    NKHSM_ERR_CONFIG);
+		assert_non_null(strstr(err, "driver"));
+	}
+	argv[0] = "driver=pcsc";
+	argv[1] = "driver=pkcs11";
+	assert_int_equal(pnk_opts_parse(2, argv, &o, err, sizeof(err)),
+	    NKHSM_ERR_CONFIG);
+	assert_string_equal(err, "option 'driver' given twice");
+	argv[0] = "cachedir=/var/cache/other";
+	assert_int_equal(pnk_opts_parse(1, argv, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.cachedir, "/var/cache/other");
+	pnk_opts_free(&o);
+	argv[0] = "cachedir=cache";
+	assert_int_equal(pnk_opts_parse(1, argv, &o, err, sizeof(err)),
+	    NKHSM_ERR_CONFIG);
+	assert_string_equal(err, "option 'cachedir': 'cache' is not an absolute path");
+	assert_int_equal(pnk_driver_parse("pkcs11"), PNK_DRIVER_PKCS11);
+	assert_int_equal(pnk_driver_parse("auto "), -1);
+}
+
+static void
+test_conf_driver(void **state)
+{
+	static const char *const bad[] = {
+		"driver = PCSC\n", "driver = \n", "driver = pcsc pkcs11\n",
+		"driver = auto\ndriver = auto\n",
+	};
+	nkhsm_conf_t *conf = NULL;
+	char err[256];
+	size_t i;
+
+	assert_int_equal(nkhsm_conf_parse("c", "driver = pcsc\n", 14, &conf, err,
+	    sizeof(err)), 0);
+	assert_string_equal(nkhsm_conf_driver(conf), "pcsc");
+	nkhsm_conf_free(&conf);
+	assert_int_equal(nkhsm_conf_parse("c", "module = /m.so\n", 15, &conf, err,
+	    sizeof(err)), 0);
+	assert_null(nkhsm_conf_driver(conf));
+	nkhsm_conf_free(&conf);
+	assert_null(nkhsm_conf_driver(NULL));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(nkhsm_conf_parse("c", bad[i], strlen(bad[i]),
+		    &conf, err, sizeof(err)), NKHSM_ERR_CONFIG);
+		assert_null(conf);
+		assert_true(strncmp(err, "c:", 2) == 0);
+	}
+	assert_int_equal(nkhsm_conf_parse("c", "driver = x\n", 11, &conf, err,
+	    sizeof(err)), NKHSM_ERR_CONFIG);
+	assert_string_equal(err, "c:1: driver must be auto, pcsc or pkcs11");
+}
+
 int
 main(void)
 {
@@ -158,6 +242,8 @@ main(void)
 		cmocka_unit_test(test_tries_text),
 		cmocka_unit_test(test_found),
 		cmocka_unit_test(test_discover_request),
+		cmocka_unit_test(test_driver_option),
+		cmocka_unit_test(test_conf_driver),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
