@@ -526,7 +526,8 @@ do_setpin(int fd, struct state *st, struct nk_buf *req)
 int
 pnk_helper_main(int fd)
 {
-	struct state st;
+	/* Static: on the PKCS#11 path it is not freed (see below), only left. */
+	static struct state st;
 	struct nk_buf req;
 	uint8_t type = 0, *store = NULL;
 	size_t storelen = 0;

@@ -66,7 +66,9 @@ begin "valgrind memcheck: PAM and sshca integration tests"
 rc=0
 # sshca-ledger.sh is left out: its crash tests kill processes on a timer.
 # On the emulated card: nkhsm-sshca through OpenSC, and the tools' ends when
-# the card is pulled or frozen (card-tool.sh's checks are tool-formats.sh's).
+# the card is pulled or frozen (card-tool.sh's checks are tool-formats.sh's);
+# pam_nkhsm on both paths (card-pam.sh, about 3 minutes). card-pam-fault.sh
+# is left out: its deadlines are tight and it runs the helper 100 times.
 vgtests="tests/integration/pam-auth.sh tests/integration/pam-session.sh \
 tests/integration/pam-ca.sh tests/integration/pam-keys.sh \
 tests/integration/pam-forge.sh tests/integration/pam-code.sh \
@@ -78,7 +80,7 @@ tests/integration/sshca-migrate.sh tests/integration/tool-formats.sh \
 tests/integration/tool-keygen.sh \
 tests/integration/pam-replay.sh tests/integration/pam-bind.sh \
 tests/integration/sshca-replay.sh tests/integration/card-sshca.sh \
-tests/integration/card-faults.sh"
+tests/integration/card-faults.sh tests/integration/card-pam.sh"
 (cd build && NKHSM_VALGRIND=1 make check TESTS="$vgtests" >valgrind.out 2>&1) || rc=1
 [ $rc -eq 0 ] || show_failures build
 end "valgrind" $rc
