@@ -520,6 +520,16 @@ do_setpin(int fd, struct state *st, struct nk_buf *req)
 	if ((r = nkhsm_token_set_pin(st->tok, (const char *)o, olen,
 	    (const char *)n, nlen)) != 0)
 		return login_failed(fd, st, r);
+	/*
+	 * Through OpenSC a SmartCard-HSM stays authenticated after a PIN
+	 * change (the old PIN verified it) although PKCS#11 holds no login:
+	 * log in with the new PIN and out again, which selects the applet
+	 * anew. The PIN is changed either way. The direct path has logged the
+	 * card out already.
+	 */
+	if (nkhsm_ctx_driver(st->ctx) == NKHSM_DRIVER_PKCS11 &&
+	    nkhsm_token_login(st->tok, (const char *)n, nlen) == 0)
+		(void)nkhsm_token_logout(st->tok);
 	return pnk_send(fd, R_DONE, NULL);
 }
 

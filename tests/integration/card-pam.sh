@@ -198,6 +198,7 @@ expect_grep "Wrong current PIN; 2 PIN tries left" "$T/pam.out" "wrong current PI
 pam_service pw11 "password required $PAM_MOD $CARD_BASE driver=pkcs11"
 pam_run pw11 chauthtok "$CARD_PIN\n$PIN2\n$PIN2\n"
 expect_pam "pamtester: authentication token altered successfully" "driver=pkcs11: chauthtok changes the PIN"
+logged_out "PIN change through OpenSC"
 pam_run direct authenticate "$PIN2\n"
 expect_pam "$R_SUCCESS" "the changed PIN logs in on the direct path"
 pam_run pw chauthtok "$PIN2\n$CARD_PIN\n$CARD_PIN\n"
