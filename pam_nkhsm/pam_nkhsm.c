@@ -824,11 +824,14 @@ authenticate(struct ctx *c)
 		retval = c->o.nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
 		goto out;
 	}
-	/* Both run with our privileges: root's to change, or not at all. */
+	/*
+	 * Both run with our privileges: root's to change, or not at all
+	 * (driver=pcsc never loads the module).
+	 */
 	if ((retval = pnk_code_pam(c->pamh, "token helper", c->o.helper != NULL ?
 	    c->o.helper : NKHSM_HELPER_PATH)) != PAM_SUCCESS ||
-	    (retval = pnk_code_pam(c->pamh, "PKCS#11 module",
-	    c->module)) != PAM_SUCCESS)
+	    (c->driver != PNK_DRIVER_PCSC && (retval = pnk_code_pam(c->pamh,
+	    "PKCS#11 module", c->module)) != PAM_SUCCESS))
 		goto out;
 	retval = PAM_AUTH_ERR;
 	d = discover(c, c->keys.n > 0 ? DISCOVER_KEYS : DISCOVER_CERTS);

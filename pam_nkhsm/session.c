@@ -329,7 +329,8 @@ setpin(pam_handle_t *pamh, struct pnk_opts *o, const char *module,
 	nk_buf_init(&req);
 	if ((retval = pnk_code_pam(pamh, "token helper", o->helper != NULL ?
 	    o->helper : NKHSM_HELPER_PATH)) != PAM_SUCCESS ||
-	    (retval = pnk_code_pam(pamh, "PKCS#11 module", module)) != PAM_SUCCESS)
+	    (driver != PNK_DRIVER_PCSC && (retval = pnk_code_pam(pamh,
+	    "PKCS#11 module", module)) != PAM_SUCCESS))
 		return retval;
 	retval = PAM_AUTHTOK_ERR;
 	if (pnk_spawn(o->helper != NULL ? o->helper : NKHSM_HELPER_PATH,

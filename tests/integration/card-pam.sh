@@ -86,24 +86,30 @@ pam_run direct authenticate "$CARD_PIN\n"
 expect_pam "$R_SUCCESS" "direct path: a key stored with its X.509 certificate (P-384)"
 install -o "$PAM_USER" -m 600 "$T/login.pub" "$AUTHFILE"
 
-# OpenSC is never loaded on the direct path: a module path that does not
-# exist, named like OpenSC's, still logs in.
-mkdir -p "$T/nowhere"
-pam_service noopensc "auth required $PAM_MOD helper=$PAM_HELPER conf=$T/nkhsm.conf rundir=$RUNDIR cachedir=$T/cache module=$T/nowhere/opensc-pkcs11.so"
+# OpenSC is never loaded on the direct path: with driver=auto, a file named
+# like OpenSC's module that is no module at all (root's, so that the code
+# check passes) still logs in; driver=pkcs11 fails to load it.
+mkdir -p "$T/notmod"
+echo "not a PKCS#11 module" > "$T/notmod/opensc-pkcs11.so"
+pam_service noopensc "auth required $PAM_MOD helper=$PAM_HELPER conf=$T/nkhsm.conf rundir=$RUNDIR cachedir=$T/cache module=$T/notmod/opensc-pkcs11.so"
 pam_run noopensc authenticate "$CARD_PIN\n"
-expect_pam "$R_SUCCESS" "direct path: OpenSC's module is never loaded (a missing one still logs in)"
-pam_service noopensc11 "auth required $PAM_MOD helper=$PAM_HELPER conf=$T/nkhsm.conf rundir=$RUNDIR cachedir=$T/cache module=$T/nowhere/opensc-pkcs11.so driver=pkcs11"
+expect_pam "$R_SUCCESS" "direct path: OpenSC's module is never loaded (a file that is none still logs in)"
+pam_service noopensc11 "auth required $PAM_MOD helper=$PAM_HELPER conf=$T/nkhsm.conf rundir=$RUNDIR cachedir=$T/cache module=$T/notmod/opensc-pkcs11.so driver=pkcs11"
 pam_run noopensc11 authenticate "$CARD_PIN\n"
-expect_pam "$R_UNAVAIL" "driver=pkcs11 does load the module (a missing one: PAM_AUTHINFO_UNAVAIL)"
+expect_pam "$R_UNAVAIL" "driver=pkcs11 does load the module (one that is none: PAM_AUTHINFO_UNAVAIL)"
 
-# driver= in nkhsm.conf, overridden by the option.
+# driver= in nkhsm.conf, overridden by the option; driver=pcsc needs no
+# module at all (a missing one is not even checked).
 printf 'driver = pkcs11\n' > "$T/p11.conf"; chmod 600 "$T/p11.conf"
-pam_service confp11 "auth required $PAM_MOD helper=$PAM_HELPER conf=$T/p11.conf rundir=$RUNDIR cachedir=$T/cache module=$T/nowhere/opensc-pkcs11.so"
+pam_service confp11 "auth required $PAM_MOD helper=$PAM_HELPER conf=$T/p11.conf rundir=$RUNDIR cachedir=$T/cache module=$T/notmod/opensc-pkcs11.so"
 pam_run confp11 authenticate "$CARD_PIN\n"
 expect_pam "$R_UNAVAIL" "driver = pkcs11 in nkhsm.conf: the module is loaded"
-sed -i 's|$| driver=pcsc|' "$PAMD/confp11"
-pam_run confp11 authenticate "$CARD_PIN\n"
-expect_pam "$R_SUCCESS" "driver=pcsc overrides nkhsm.conf's driver"
+pam_service confpc "auth required $PAM_MOD helper=$PAM_HELPER conf=$T/p11.conf rundir=$RUNDIR cachedir=$T/cache module=$T/nowhere/opensc-pkcs11.so driver=pcsc"
+pam_run confpc authenticate "$CARD_PIN\n"
+expect_pam "$R_SUCCESS" "driver=pcsc overrides nkhsm.conf's driver, and needs no module"
+pam_service noopensc "auth required $PAM_MOD helper=$PAM_HELPER conf=$T/nkhsm.conf rundir=$RUNDIR cachedir=$T/cache module=$T/nowhere/opensc-pkcs11.so"
+pam_run noopensc authenticate "$CARD_PIN\n"
+expect_pam "$R_UNAVAIL" "driver=auto checks the module it may fall back to (a missing one: PAM_AUTHINFO_UNAVAIL)"
 
 # --- OpenSC's PKCS#11 path ----------------------------------------------------
 apdu_mark
