@@ -329,3 +329,22 @@ fuzz_fuzz_sc_hints_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_sc_hints_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_sc_hints_LDADD = $(FUZZ_LIBS)
 endif
+
+# OpenSSH KRLs (lib/krl.c), as pam_nkhsm's krl= reads them.
+check_PROGRAMS += fuzz/replay_krl
+TESTS += fuzz/replay_krl
+
+fuzz_replay_krl_SOURCES = fuzz/fuzz_krl.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_krl_CPPFLAGS = $(FUZZ_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/krl"'
+fuzz_replay_krl_LDADD = $(FUZZ_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_krl
+
+fuzz_fuzz_krl_SOURCES = fuzz/fuzz_krl.c $(FUZZ_HDR)
+fuzz_fuzz_krl_CPPFLAGS = $(FUZZ_CPP_FLAGS)
+fuzz_fuzz_krl_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_krl_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_krl_LDADD = $(FUZZ_LIBS)
+endif

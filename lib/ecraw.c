@@ -122,6 +122,17 @@ nk_sha2(unsigned int bits, const uint8_t *msg, size_t len, uint8_t *out,
 	return 0;
 }
 
+int
+nk_sha1(const uint8_t *msg, size_t len, uint8_t out[20])
+{
+	SHA_CTX c;
+	int ok;
+
+	ok = SHA1_Init(&c) && SHA1_Update(&c, msg, len) && SHA1_Final(out, &c);
+	nk_wipe(&c, sizeof(c));
+	return ok ? 0 : NKHSM_ERR_CRYPTO;
+}
+
 /* The hash that goes with each curve (FIPS 186-4 pairs, as OpenSSH). */
 static unsigned int
 curve_bits(nkhsm_curve_t c)
@@ -271,6 +282,41 @@ nkhsm_ecverify(const nkhsm_ecverify_t *v, const uint8_t *msg, size_t len,
 	r = ECDSA_do_verify(dgst, (int)dlen, s, v->key) == 1 ? 0 :
 	    NKHSM_ERR_SIGNATURE;
 	ECDSA_SIG_free(s);
+	return r;
+}
+
+/*
+ * A DER ECDSA-Sig-Value over a digest computed by the caller (a CRL's
+ * signature names its own hash). Only the DER encoding is accepted: the
+ * parsed value must encode back to the same bytes.
+ */
+int
+nk_ecdsa_verify_digest(const nkhsm_point_t *pub, const uint8_t *dgst,
+    size_t dlen, const uint8_t *der, size_t derlen)
+{
+	const unsigned char *p = der;
+	unsigned char *re = NULL;
+	ECDSA_SIG *s = NULL;
+	EC_KEY *k = NULL;
+	int relen, r;
+
+	if (pub == NULL || dgst == NULL || der == NULL || dlen > NK_MAX_DIGEST ||
+	    derlen > 2 * (NK_MAX_FIELD + 4) + 4)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if ((r = point_eckey(pub, &k)) != 0)
+		return r;
+	r = NKHSM_ERR_SIGNATURE;
+	if ((s = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL ||
+	    p != der + derlen || (relen = i2d_ECDSA_SIG(s, &re)) < 0 ||
+	    (size_t)relen != derlen || memcmp(re, der, derlen) != 0)
+		goto out;
+	/* r and s outside [1, n-1] verify as false. */
+	if (ECDSA_do_verify(dgst, (int)dlen, s, k) == 1)
+		r = 0;
+ out:
+	OPENSSL_free(re);
+	ECDSA_SIG_free(s);
+	EC_KEY_free(k);
 	return r;
 }
 

@@ -29,6 +29,9 @@ void nk_errf(char *errbuf, size_t errlen, const char *fmt, ...)
 /* Base64 (standard alphabet). dec rejects bad characters and bad padding. */
 int nk_b64_encode(const uint8_t *in, size_t len, int pad, char **outp);
 int nk_b64_decode(const char *in, size_t len, uint8_t **outp, size_t *outlenp);
+/* The same into out, which has room for len / 4 * 3 bytes. */
+int nk_b64_decode_to(const char *in, size_t len, uint8_t *out,
+    size_t *outlenp);
 
 /* A copy of len bytes (malloc), or NULL. */
 void *nk_memdup(const void *p, size_t len);
@@ -60,6 +63,14 @@ int nk_digest(nkhsm_curve_t curve, const uint8_t *msg, size_t len,
     uint8_t *out, size_t *outlenp);
 int nk_sha2(unsigned int bits, const uint8_t *msg, size_t len, uint8_t *out,
     size_t *outlenp);
+/* SHA-1, for the KRL sections that name keys by it (never for signatures). */
+int nk_sha1(const uint8_t *msg, size_t len, uint8_t out[20]);
+/* ECDSA (DER signature) over a digest the caller computed; ecraw.c. */
+int nk_ecdsa_verify_digest(const nkhsm_point_t *pub, const uint8_t *dgst,
+    size_t dlen, const uint8_t *der, size_t derlen);
+/* The OpenSSH blob of an EC point (pubkey.c), without an EVP_PKEY. */
+int nk_point_to_ssh_blob(const nkhsm_point_t *pt, uint8_t **blobp,
+    size_t *lenp);
 
 /* Configuration-like files (file.c). */
 int nk_file_load(const char *path, long owner_uid, size_t max, char **textp,

@@ -15,31 +15,40 @@
 #define SSH_ECDSA_PREFIX	"ecdsa-sha2-"
 
 int
-nkhsm_pubkey_to_ssh_blob(const EVP_PKEY *pub, uint8_t **blobp, size_t *lenp)
+nk_point_to_ssh_blob(const nkhsm_point_t *pt, uint8_t **blobp, size_t *lenp)
 {
-	uint8_t pt[NK_MAX_POINT];
-	size_t ptlen = sizeof(pt);
 	struct nk_buf b;
-	nkhsm_curve_t c;
 	char type[32];
 	int r;
 
 	*blobp = NULL;
 	*lenp = 0;
+	if (pt == NULL || nkhsm_curve_ssh_name(pt->curve) == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
 	nk_buf_init(&b);
-	if ((r = nkhsm_curve_of_pkey(pub, &c)) != 0 ||
-	    (r = nk_point_from_pkey(pub, pt, &ptlen)) != 0)
-		goto out;
-	snprintf(type, sizeof(type), SSH_ECDSA_PREFIX "%s", nkhsm_curve_ssh_name(c));
+	snprintf(type, sizeof(type), SSH_ECDSA_PREFIX "%s",
+	    nkhsm_curve_ssh_name(pt->curve));
 	if ((r = nk_buf_put_cstring(&b, type)) != 0 ||
-	    (r = nk_buf_put_cstring(&b, nkhsm_curve_ssh_name(c))) != 0 ||
-	    (r = nk_buf_put_string(&b, pt, ptlen)) != 0 ||
-	    (r = nk_buf_steal(&b, blobp, lenp)) != 0)
+	    (r = nk_buf_put_cstring(&b, nkhsm_curve_ssh_name(pt->curve))) != 0 ||
+	    (r = nk_buf_put_string(&b, pt->pt, pt->len)) != 0)
 		goto out;
-	r = 0;
+	r = nk_buf_steal(&b, blobp, lenp);
  out:
 	nk_buf_free(&b);
 	return r;
+}
+
+int
+nkhsm_pubkey_to_ssh_blob(const EVP_PKEY *pub, uint8_t **blobp, size_t *lenp)
+{
+	nkhsm_point_t pt;
+	int r;
+
+	*blobp = NULL;
+	*lenp = 0;
+	if ((r = nkhsm_point_from_pkey(pub, &pt)) != 0)
+		return r;
+	return nk_point_to_ssh_blob(&pt, blobp, lenp);
 }
 
 /* The key type of a known but unsupported OpenSSH key. */

@@ -99,36 +99,49 @@ nk_b64_encode(const uint8_t *in, size_t len, int pad, char **outp)
 	return 0;
 }
 
+/* Each byte's 6-bit value, -1 for bytes outside the alphabet (and '='). */
+static const signed char b64vals[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
 static int
 b64val(int c)
 {
-	const char *p;
-
-	if (c == '\0' || (p = strchr(b64chars, c)) == NULL)
-		return -1;
-	return (int)(p - b64chars);
+	return b64vals[c & 0xff];
 }
 
-/* Strict: padding required to a multiple of 4, no whitespace, zero tail bits. */
+/*
+ * Strict: padding required to a multiple of 4, no whitespace, zero tail
+ * bits. Into out, which has room for len / 4 * 3 bytes.
+ */
 int
-nk_b64_decode(const char *in, size_t len, uint8_t **outp, size_t *outlenp)
+nk_b64_decode_to(const char *in, size_t len, uint8_t *out, size_t *outlenp)
 {
-	uint8_t *out = NULL;
 	size_t i, o = 0, npad = 0;
-	int v[4], j, r = NKHSM_ERR_FORMAT;
+	int v[4], j;
 
-	*outp = NULL;
 	*outlenp = 0;
-	if (len > NK_B64_MAX)
-		return NKHSM_ERR_TOO_LARGE;
 	if (len == 0 || len % 4 != 0)
 		return NKHSM_ERR_FORMAT;
 	if (in[len - 1] == '=')
 		npad++;
 	if (in[len - 2] == '=')
 		npad++;
-	if ((out = malloc(len / 4 * 3)) == NULL)
-		return NKHSM_ERR_NOMEM;
 	for (i = 0; i < len; i += 4) {
 		for (j = 0; j < 4; j++) {
 			if (i + j >= len - npad) {
@@ -136,7 +149,7 @@ nk_b64_decode(const char *in, size_t len, uint8_t **outp, size_t *outlenp)
 				continue;
 			}
 			if ((v[j] = b64val((unsigned char)in[i + j])) < 0)
-				goto out;
+				return NKHSM_ERR_FORMAT;
 		}
 		out[o++] = (uint8_t)((v[0] << 2) | (v[1] >> 4));
 		if (i + 4 < len || npad < 2)
@@ -146,14 +159,33 @@ nk_b64_decode(const char *in, size_t len, uint8_t **outp, size_t *outlenp)
 	}
 	/* Bits below the last character must be zero (canonical encoding). */
 	if ((npad == 2 && (v[1] & 15) != 0) || (npad == 1 && (v[2] & 3) != 0))
-		goto out;
+		return NKHSM_ERR_FORMAT;
+	*outlenp = o;
+	return 0;
+}
+
+int
+nk_b64_decode(const char *in, size_t len, uint8_t **outp, size_t *outlenp)
+{
+	uint8_t *out = NULL;
+	size_t o = 0;
+	int r;
+
+	*outp = NULL;
+	*outlenp = 0;
+	if (len > NK_B64_MAX)
+		return NKHSM_ERR_TOO_LARGE;
+	if (len == 0 || len % 4 != 0)
+		return NKHSM_ERR_FORMAT;
+	if ((out = malloc(len / 4 * 3)) == NULL)
+		return NKHSM_ERR_NOMEM;
+	if ((r = nk_b64_decode_to(in, len, out, &o)) != 0) {
+		free(out);
+		return r;
+	}
 	*outp = out;
 	*outlenp = o;
-	out = NULL;
-	r = 0;
- out:
-	free(out);
-	return r;
+	return 0;
 }
 
 void *

@@ -71,6 +71,16 @@ EXTRA_DIST += tests/README tests/integration/common.sh \
 TESTS += tests/integration/version.sh
 EXTRA_DIST += tests/integration/version.sh
 
+# lib/krl.c, the KRL reader, against ssh-keygen -Q on the same files:
+# krlcheck answers as ssh-keygen -Q does; krlcraft.py writes what no tool
+# writes. krlgen (tests/unit) is nkhsm-sshca's encoder.
+check_PROGRAMS += tests/unit/krlcheck
+tests_unit_krlcheck_SOURCES = tests/unit/krlcheck.c
+tests_unit_krlcheck_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_krlcheck_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)
+TESTS += tests/integration/krl-read.sh
+EXTRA_DIST += tests/integration/krl-read.sh tests/integration/krlcraft.py
+
 # The list of tests, for tools/ci-hardening.sh to run a subset.
 print-tests:
 	@echo $(TESTS)

@@ -170,3 +170,12 @@ tests_unit_test_pammsg_SOURCES = tests/unit/test_pammsg.c pam_nkhsm/util.c \
 tests_unit_test_pammsg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
 tests_unit_test_pammsg_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_pammsg_LDADD = $(UNIT_LIBS)
+
+# lib/krl.c reads back what sshca/krl.c writes.
+check_PROGRAMS += tests/unit/test_krlread
+TESTS += tests/unit/test_krlread
+tests_unit_test_krlread_SOURCES = tests/unit/test_krlread.c sshca/krl.c \
+	sshca/sshca.h
+tests_unit_test_krlread_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sshca
+tests_unit_test_krlread_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_krlread_LDADD = $(UNIT_LIBS)
