@@ -348,3 +348,22 @@ fuzz_fuzz_krl_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_krl_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_krl_LDADD = $(FUZZ_LIBS)
 endif
+
+# X.509 CRLs (lib/crl.c), as pam_nkhsm's crl= reads them, against OpenSSL.
+check_PROGRAMS += fuzz/replay_crl
+TESTS += fuzz/replay_crl
+
+fuzz_replay_crl_SOURCES = fuzz/fuzz_crl.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_crl_CPPFLAGS = $(FUZZ_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/crl"'
+fuzz_replay_crl_LDADD = $(FUZZ_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_crl
+
+fuzz_fuzz_crl_SOURCES = fuzz/fuzz_crl.c $(FUZZ_HDR)
+fuzz_fuzz_crl_CPPFLAGS = $(FUZZ_CPP_FLAGS)
+fuzz_fuzz_crl_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_crl_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_crl_LDADD = $(FUZZ_LIBS)
+endif

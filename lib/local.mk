@@ -7,7 +7,8 @@ lib_libnkhsm_core_la_SOURCES = \
 	lib/include/nkhsm.h lib/nk-int.h lib/buf.h lib/tok-int.h \
 	lib/err.c lib/util.c lib/buf.c lib/curve.c lib/uri.c lib/conf.c \
 	lib/file.c lib/pin.c lib/pubkey.c lib/sig.c lib/x509.c lib/evp.c \
-	lib/ecraw.c lib/keycheck.c lib/p11.c lib/krl.c lib/krl.h \
+	lib/ecraw.c lib/keycheck.c lib/p11.c lib/krl.c lib/krl.h lib/crl.c \
+	lib/crl.h \
 	lib/schsm.h lib/tlv.c lib/sc-fci.c lib/sc-objlist.c lib/sc-pin.c \
 	lib/sc-pubkey.c lib/sc-devcert.c lib/sc-tokeninfo.c lib/sc-sig.c \
 	lib/sc-hints.c \

@@ -71,15 +71,17 @@ EXTRA_DIST += tests/README tests/integration/common.sh \
 TESTS += tests/integration/version.sh
 EXTRA_DIST += tests/integration/version.sh
 
-# lib/krl.c, the KRL reader, against ssh-keygen -Q on the same files:
-# krlcheck answers as ssh-keygen -Q does; krlcraft.py writes what no tool
-# writes. krlgen (tests/unit) is nkhsm-sshca's encoder.
-check_PROGRAMS += tests/unit/krlcheck
-tests_unit_krlcheck_SOURCES = tests/unit/krlcheck.c
-tests_unit_krlcheck_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
-tests_unit_krlcheck_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)
-TESTS += tests/integration/krl-read.sh
-EXTRA_DIST += tests/integration/krl-read.sh tests/integration/krlcraft.py
+# The revocation readers against the real peers on the same files:
+# lib/krl.c against ssh-keygen -Q (krlcraft.py writes what no tool writes;
+# krlgen in tests/unit is nkhsm-sshca's encoder), lib/crl.c against
+# openssl crl. revcheck puts the readers on the command line.
+check_PROGRAMS += tests/unit/revcheck
+tests_unit_revcheck_SOURCES = tests/unit/revcheck.c
+tests_unit_revcheck_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_revcheck_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)
+TESTS += tests/integration/krl-read.sh tests/integration/crl-read.sh
+EXTRA_DIST += tests/integration/krl-read.sh tests/integration/krlcraft.py \
+	tests/integration/crl-read.sh
 
 # The list of tests, for tools/ci-hardening.sh to run a subset.
 print-tests:

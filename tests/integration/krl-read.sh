@@ -11,10 +11,10 @@
 # refuse what ssh-keygen loads; it may never load what ssh-keygen refuses.
 . "${top_srcdir:-.}/tests/integration/common.sh"
 
-KC="$top_builddir/tests/unit/krlcheck"
+KC="$top_builddir/tests/unit/revcheck"
 KRLGEN="$top_builddir/tests/unit/krlgen"
 CRAFT="$top_srcdir/tests/integration/krlcraft.py"
-[ -x "$KC" ] || { echo "krlcheck not built"; exit 99; }
+[ -x "$KC" ] || { echo "revcheck not built"; exit 99; }
 command -v ssh-keygen >/dev/null 2>&1 || { echo "skip: ssh-keygen missing"; exit 77; }
 command -v python3 >/dev/null 2>&1 || { echo "skip: python3 missing"; exit 77; }
 
@@ -62,7 +62,7 @@ verdicts() {
 	# ssh-keygen adds " (comment)" after the file name.
 	ssh-keygen -Q -f "$1" $KEYS 2>/dev/null | sed 's/ ([^)]*):/:/' > "$T/ours.sk"
 	[ "$(wc -l < "$T/ours.sk")" -eq "$(echo $KEYS | wc -w)" ] || echo REFUSED > "$T/ours.sk"
-	"$KC" "$1" $KEYS > "$T/ours.kc" 2> "$T/kc.err"
+	"$KC" krl "$1" $KEYS > "$T/ours.kc" 2> "$T/kc.err"
 	[ $? -le 1 ] || echo REFUSED > "$T/ours.kc"
 }
 # same KRL DESC: both readers agree, and something was revoked or refused

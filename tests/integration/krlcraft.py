@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
 """krlcraft.py - KRLs that no tool writes, for krl-read.sh to hand to both
-ssh-keygen -Q and lib/krl.c (through tests/unit/krlcheck).
+ssh-keygen -Q and lib/krl.c (through tests/unit/revcheck krl).
 
     krlcraft.py crafted OUTDIR CA.pub CERT.pub KEY.pub
         writes OUTDIR/NAME.krl for each case below and OUTDIR/cases, one
