@@ -29,6 +29,7 @@ static void
 check_ok(const struct pnk_opts *o)
 {
 	nkhsm_uri_t *uri = NULL;
+	size_t i;
 
 	if (!path_ok(o->module, 0) || !path_ok(o->ca, 0) ||
 	    !path_ok(o->conf, 0) || !path_ok(o->helper, 0) ||
@@ -50,6 +51,15 @@ check_ok(const struct pnk_opts *o)
 	if (o->cachedir == NULL || o->cachedir[0] != '/' ||
 	    o->driver > PNK_DRIVER_PKCS11 || (!o->driver_set && o->driver != 0))
 		abort();
+
+	/* Revocation: crl= only with ca=, each absolute; grace with crl=. */
+	if (o->ncrl > PNK_CRL_MAX || (o->ncrl > 0 && o->ca == NULL) ||
+	    o->crl_grace > PNK_CRL_GRACE_MAX ||
+	    (o->crl_grace != 0 && o->ncrl == 0) || !path_ok(o->krl, 0))
+		abort();
+	for (i = 0; i < o->ncrl; i++)
+		if (o->crl[i] == NULL || o->crl[i][0] != '/')
+			abort();
 	if (o->token != NULL) {
 		if (nkhsm_uri_parse(o->token, &uri, NULL) != 0)
 			abort();

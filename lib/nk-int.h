@@ -35,6 +35,10 @@ int nk_b64_decode_to(const char *in, size_t len, uint8_t *out,
 
 /* A copy of len bytes (malloc), or NULL. */
 void *nk_memdup(const void *p, size_t len);
+
+/* "8h", "1w2d": seconds; -1 for zero, no unit or overflow (util.c). */
+int nk_duration_parse(const char *s, uint64_t *secsp);
+
 /* Hex: "0a1b" (lower case) and back; dec takes upper or lower case. */
 int nk_hexval(int c);	/* 0-15, or -1 */
 int nk_hex_encode(const uint8_t *in, size_t len, char **outp);

@@ -198,6 +198,45 @@ nk_memdup(const void *p, size_t len)
 	return d;
 }
 
+/*
+ * "8h", "30d", "1w2d": numbers each with a unit (s, m, h, d, w), summed;
+ * zero, a bare number and overflow are refused (-1).
+ */
+int
+nk_duration_parse(const char *s, uint64_t *secsp)
+{
+	static const char units[] = "smhdw";
+	static const uint64_t mult[] = { 1, 60, 3600, 86400, 604800 };
+	const char *u;
+	uint64_t total = 0, n, add;
+
+	*secsp = 0;
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (n = 0; *s >= '0' && *s <= '9'; s++) {
+			if (n > (UINT64_MAX - 9) / 10)
+				return -1;
+			n = n * 10 + (uint64_t)(*s - '0');
+		}
+		if (*s == '\0' || (u = strchr(units, *s)) == NULL)
+			return -1;
+		s++;
+		if (n > UINT64_MAX / mult[u - units])
+			return -1;
+		add = n * mult[u - units];
+		if (add > UINT64_MAX - 1 - total)	/* UINT64_MAX is forever */
+			return -1;
+		total += add;
+	}
+	if (total == 0)
+		return -1;
+	*secsp = total;
+	return 0;
+}
+
 int
 nk_hex_encode(const uint8_t *in, size_t len, char **outp)
 {

@@ -28,6 +28,18 @@ parse_uint(const char *v, unsigned int min, unsigned int max, unsigned int *out)
 	return 0;
 }
 
+/* A duration with units (nk_duration_parse), in seconds up to max. */
+static int
+parse_seconds(const char *v, unsigned int max, unsigned int *out)
+{
+	uint64_t secs;
+
+	if (nk_duration_parse(v, &secs) != 0 || secs > max)
+		return -1;
+	*out = (unsigned int)secs;
+	return 0;
+}
+
 static int
 set_str(char **dst, const char *v)
 {
@@ -80,7 +92,8 @@ pnk_driver_parse(const char *s)
 	return -1;
 }
 
-enum { T_FLAG, T_STR, T_PATH, T_AUTHPATH, T_URI, T_UINT, T_MAP, T_DRIVER };
+enum { T_FLAG, T_STR, T_PATH, T_AUTHPATH, T_URI, T_UINT, T_MAP, T_DRIVER,
+    T_PATHS, T_DURATION };
 
 static const struct optdef {
 	const char	*name;
@@ -94,6 +107,9 @@ static const struct optdef {
 	{ "authfile", T_AUTHPATH, OFF(authfile), 0, 0 },
 	{ "ca", T_PATH, OFF(ca), 0, 0 },
 	{ "ca_map", T_MAP, OFF(ca_map), 0, 0 },
+	{ "crl", T_PATHS, OFF(crl), 0, PNK_CRL_MAX },
+	{ "crl_grace", T_DURATION, OFF(crl_grace), 1, PNK_CRL_GRACE_MAX },
+	{ "krl", T_PATH, OFF(krl), 0, 0 },
 	{ "conf", T_PATH, OFF(conf), 0, 0 },
 	{ "helper", T_PATH, OFF(helper), 0, 0 },
 	{ "rundir", T_PATH, OFF(rundir), 0, 0 },
@@ -113,8 +129,13 @@ static const struct optdef {
 void
 pnk_opts_free(struct pnk_opts *o)
 {
+	size_t i;
+
 	if (o == NULL)
 		return;
+	for (i = 0; i < o->ncrl; i++)
+		free(o->crl[i]);
+	free(o->krl);
 	free(o->module);
 	free(o->token);
 	free(o->authfile);
@@ -168,7 +189,7 @@ pnk_opts_parse(int argc, const char **argv, struct pnk_opts *o,
 			    (int)(nlen > 64 ? 64 : nlen), arg);
 			goto fail;
 		}
-		if (seen[i]++) {
+		if (seen[i]++ && d->type != T_PATHS) {
 			nk_errf(errbuf, errlen, "option '%s' given twice", d->name);
 			goto fail;
 		}
@@ -204,6 +225,27 @@ pnk_opts_parse(int argc, const char **argv, struct pnk_opts *o,
 			}
 			o->driver = (unsigned int)ur;
 			o->driver_set = 1;
+			break;
+		case T_DURATION:
+			if (parse_seconds(val, d->max, (unsigned int *)((char *)o +
+			    d->off)) != 0) {
+				nk_errf(errbuf, errlen, "option '%s': '%.32s' is not a "
+				    "duration like 30m, 12h or 2d (at most 30d)",
+				    d->name, val);
+				goto fail;
+			}
+			break;
+		case T_PATHS:
+			if (!path_ok(val, 0) || o->ncrl >= d->max) {
+				nk_errf(errbuf, errlen, "option '%s': %s", d->name,
+				    o->ncrl >= d->max ? "given too often" :
+				    "not an absolute path");
+				goto fail;
+			}
+			if ((r = set_str(&o->crl[o->ncrl], val)) != 0)
+				goto fail;
+			o->ncrl++;
+			r = NKHSM_ERR_CONFIG;
 			break;
 		case T_MAP:
 			if (parse_map(val, &o->ca_map) != 0) {
@@ -253,6 +295,15 @@ pnk_opts_parse(int argc, const char **argv, struct pnk_opts *o,
 	if (o->use_first_pass && o->try_first_pass) {
 		nk_errf(errbuf, errlen, "use_first_pass and try_first_pass "
 		    "exclude each other");
+		goto fail;
+	}
+	if (o->ncrl > 0 && o->ca == NULL) {
+		nk_errf(errbuf, errlen, "crl= needs ca=: it checks the certificates "
+		    "the CA issued");
+		goto fail;
+	}
+	if (o->crl_grace != 0 && o->ncrl == 0) {
+		nk_errf(errbuf, errlen, "crl_grace= needs crl=");
 		goto fail;
 	}
 	o->authfile_set = o->authfile != NULL;

@@ -41,6 +41,7 @@
 #include "buf.h"
 #include "pamnk.h"
 #include "proto.h"
+#include "revoke.h"
 #include "spawn.h"
 
 #define INSERT_POLL_MS	1000
@@ -67,6 +68,9 @@ struct ctx {
 	nkhsm_point_t		 capt;		/* its point */
 	char			*cafp;
 	const char		*fp;		/* fingerprint of the key used */
+	struct pnk_revoke	*rv;		/* crl=, krl= (revoke.c) */
+	int			 rev;		/* the worst PNK_REV_* met */
+	char			 rev_why[512];
 };
 
 /* Logging: one line per decision; untrusted strings escaped. */
@@ -103,9 +107,32 @@ ctx_free(struct ctx *c)
 	nkhsm_conf_free(&c->conf);
 	EVP_PKEY_free(c->cakey);
 	free(c->cafp);
+	pnk_rev_free(&c->rv);
 	free(c->pwbuf);
 	free(c->hints);
 	pnk_found_free(&c->f);
+}
+
+static void
+rev_note(void *arg, const char *msg)
+{
+	lg(arg, LOG_NOTICE, "%s", msg);
+}
+
+/*
+ * A revocation check that did not pass: logged, and the worst outcome kept
+ * (a list that cannot be used outranks a revoked certificate).
+ */
+static void
+rev_failed(struct ctx *c, int outcome, const char *why)
+{
+	lg(c, outcome != PNK_REV_UNAVAIL ? LOG_WARNING : LOG_ERR, "%s: %s",
+	    outcome != PNK_REV_UNAVAIL ? "revoked" : "revocation cannot be "
+	    "checked, failing closed", why);
+	if (outcome > c->rev) {
+		c->rev = outcome;
+		snprintf(c->rev_why, sizeof(c->rev_why), "%s", why);
+	}
 }
 
 /* Options, then /etc/nkhsm/nkhsm.conf for what the options leave unset. */
@@ -128,6 +155,8 @@ ctx_init(struct ctx *c, pam_handle_t *pamh, int argc, const char **argv)
 		c->service = "";
 	if ((r = pnk_opts_pam(pamh, argc, argv, &c->o)) != PAM_SUCCESS)
 		return r;
+	if (pnk_rev_new(&c->o, rev_note, c, &c->rv) != 0)
+		return PAM_BUF_ERR;
 	if ((r = nkhsm_conf_load(c->o.conf, -1, &c->conf, err,
 	    sizeof(err))) != 0) {
 		if (r == NKHSM_ERR_NOMEM) {
@@ -201,7 +230,7 @@ tries_floor(const struct pnk_found *f)
 }
 
 /* Outcome of discovery. */
-enum disc { D_FOUND, D_NO_TOKEN, D_NO_KEY, D_FAIL };
+enum disc { D_FOUND, D_NO_TOKEN, D_NO_KEY, D_FAIL, D_REVOKED };
 
 /* The certificates on the token that the CA issued to this user. */
 static int
@@ -217,7 +246,7 @@ judge_certs(struct ctx *c, struct nk_buf *b, uint32_t *indexp)
 	const uint8_t *der, *p;
 	size_t len;
 	uint32_t n, i;
-	int j, k, found = -1, nid, fd;
+	int j, k, found = -1, nid, fd, rev;
 	char buf[256], err[512];
 	FILE *fp;
 
@@ -288,6 +317,17 @@ judge_certs(struct ctx *c, struct nk_buf *b, uint32_t *indexp)
 			} else if (nkhsm_point_from_pkey(c->cakey, &c->capt) != 0 ||
 			    nkhsm_pubkey_fingerprint(c->cakey, &c->cafp) != 0)
 				found = -1;
+			/* Before any PIN: crl= for the chain, krl= for the key. */
+			else if ((rev = pnk_rev_cert(c->rv,
+			    X509_STORE_CTX_get0_chain(sctx), &c->capt,
+			    (int64_t)time(NULL), err, sizeof(err))) != PNK_REV_OK) {
+				rev_failed(c, rev, err);
+				EVP_PKEY_free(c->cakey);
+				c->cakey = NULL;
+				free(c->cafp);
+				c->cafp = NULL;
+				found = -1;
+			}
 		}
 	}
  out:
@@ -351,7 +391,7 @@ discover_once(struct ctx *c, uint8_t mode)
 		break;
 	case R_CERTS:
 		if (judge_certs(c, &body, &idx) != 0) {
-			d = D_NO_KEY;
+			d = c->rev != PNK_REV_OK ? D_REVOKED : D_NO_KEY;
 			break;
 		}
 		nk_buf_free(&req);
@@ -624,10 +664,26 @@ check_ca_file(struct ctx *c)
 	return PAM_SUCCESS;
 }
 
+/*
+ * Revoked: PAM_AUTH_ERR, and the user is told. A revocation list that
+ * cannot be used: PAM_AUTHINFO_UNAVAIL (fail closed, logged by rev_failed).
+ */
+static int
+refuse_revoked(struct ctx *c)
+{
+	if (c->rev == PNK_REV_UNAVAIL)
+		return PAM_AUTHINFO_UNAVAIL;
+	say(c, PAM_ERROR_MSG, "This token's %s has been revoked.",
+	    c->rev == PNK_REV_REVOKED ? "certificate" : "key");
+	return PAM_AUTH_ERR;
+}
+
 /* What discovery found, or the PAM code and message for what it did not. */
 static int
 found_or_why(struct ctx *c, enum disc d)
 {
+	char err[512];
+
 	switch (d) {
 	case D_FOUND:
 		break;
@@ -639,6 +695,8 @@ found_or_why(struct ctx *c, enum disc d)
 		lg(c, LOG_NOTICE, "the token holds no authorized key");
 		say(c, PAM_ERROR_MSG, "The token holds none of your keys.");
 		return PAM_AUTH_ERR;
+	case D_REVOKED:
+		return refuse_revoked(c);
 	default:
 		if (c->disc_err == NKHSM_ERR_TIMEOUT)
 			say(c, PAM_ERROR_MSG, "The token did not answer in time.");
@@ -650,6 +708,13 @@ found_or_why(struct ctx *c, enum disc d)
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 	c->fp = c->cafp != NULL ? c->cafp : c->keys.key[c->f.index].fp;
+	if (c->cafp == NULL && c->keys.key[c->f.index].revoked != NULL) {
+		snprintf(err, sizeof(err), "authorized key line %u is revoked by "
+		    "KRL %s (%s)", c->keys.key[c->f.index].line, c->o.krl,
+		    c->keys.key[c->f.index].revoked);
+		rev_failed(c, PNK_REV_KEY_REVOKED, err);
+		return refuse_revoked(c);
+	}
 	lg(c, LOG_DEBUG, "authorized key found (%s) through %s",
 	    c->cafp != NULL ? "certificate" : "authfile",
 	    c->f.driver == PNK_DRIVER_PCSC ? "PC/SC" : "PKCS#11");
@@ -776,6 +841,26 @@ use_here(struct ctx *c, const char *path)
 	    &ra);
 }
 
+/* krl=: authorized keys it revokes are marked and tried last. */
+static int
+revoked_keys(struct ctx *c)
+{
+	char why[512];
+	size_t i;
+
+	why[0] = '\0';
+	if (pnk_rev_keys(c->rv, &c->keys, why, sizeof(why)) != PNK_REV_OK) {
+		rev_failed(c, PNK_REV_UNAVAIL, why);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	for (i = 0; i < c->keys.n; i++)
+		if (c->keys.key[i].revoked != NULL)
+			lg(c, LOG_DEBUG, "authorized key line %u (%s) is revoked "
+			    "by KRL %s (%s)", c->keys.key[i].line,
+			    c->keys.key[i].fp, c->o.krl, c->keys.key[i].revoked);
+	return PAM_SUCCESS;
+}
+
 static int
 authenticate(struct ctx *c)
 {
@@ -832,6 +917,8 @@ authenticate(struct ctx *c)
 	    c->o.helper : NKHSM_HELPER_PATH)) != PAM_SUCCESS ||
 	    (c->driver != PNK_DRIVER_PCSC && (retval = pnk_code_pam(c->pamh,
 	    "PKCS#11 module", c->module)) != PAM_SUCCESS))
+		goto out;
+	if ((retval = revoked_keys(c)) != PAM_SUCCESS)
 		goto out;
 	retval = PAM_AUTH_ERR;
 	d = discover(c, c->keys.n > 0 ? DISCOVER_KEYS : DISCOVER_CERTS);

@@ -21,6 +21,8 @@
 #define PNK_TIMEOUT_MAX		600
 #define PNK_TIMEOUT_DEFAULT	30
 #define PNK_TRIES_MAX		15
+#define PNK_CRL_MAX		16	/* crl= options */
+#define PNK_CRL_GRACE_MAX	(30 * 86400)
 #define PNK_AUTHFILE_DEFAULT	"%h/.config/nkhsm/authorized_keys"
 #define PNK_RUNDIR_DEFAULT	"/run/nkhsm"
 #define PNK_CACHEDIR_DEFAULT	"/var/cache/nkhsm"
@@ -54,6 +56,10 @@ struct pnk_opts {
 	unsigned int	 timeout;
 	unsigned int	 min_tries_left;
 	unsigned int	 ca_map;
+	char		*crl[PNK_CRL_MAX];	/* crl=, files or directories */
+	size_t		 ncrl;
+	unsigned int	 crl_grace;	/* seconds an expired CRL still counts */
+	char		*krl;
 	int		 nouserok;
 	int		 use_first_pass;
 	int		 try_first_pass;
@@ -97,6 +103,7 @@ struct pnk_key {
 	int64_t		 expiry;	/* expiry-time=, if expires */
 	int		 expires;
 	char		*unusable;	/* why the line is never used, or NULL */
+	const char	*revoked;	/* how krl= revokes it (static), or NULL */
 };
 
 struct pnk_keys {

@@ -126,45 +126,6 @@ lookup(const char *const *table, size_t n, const char *s, size_t len)
 	return -1;
 }
 
-/*
- * "8h", "30d", "1w", "1d12h": one or more NUMBER UNIT groups, units
- * s m h d w; the total is positive and fits in 64 bits.
- */
-static int
-parse_duration(const char *s, uint64_t *secsp)
-{
-	static const char units[] = "smhdw";
-	static const uint64_t mult[] = { 1, 60, 3600, 86400, 604800 };
-	const char *u;
-	uint64_t total = 0, n, add;
-
-	*secsp = 0;
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		if (*s < '0' || *s > '9')
-			return -1;
-		for (n = 0; *s >= '0' && *s <= '9'; s++) {
-			if (n > (UINT64_MAX - 9) / 10)
-				return -1;
-			n = n * 10 + (uint64_t)(*s - '0');
-		}
-		if (*s == '\0' || (u = strchr(units, *s)) == NULL)
-			return -1;
-		s++;
-		if (n > UINT64_MAX / mult[u - units])
-			return -1;
-		add = n * mult[u - units];
-		if (add > UINT64_MAX - 1 - total)	/* UINT64_MAX is forever */
-			return -1;
-		total += add;
-	}
-	if (total == 0)
-		return -1;
-	*secsp = total;
-	return 0;
-}
-
 /* Seconds as "1w2d3h4m5s", largest units first, zero groups left out. */
 static void
 format_duration(uint64_t secs, char *dst, size_t dstlen)
@@ -344,7 +305,7 @@ set_value(struct pol_section *sec, enum pol_key key, const char *v,
 		word[len] = '\0';
 		if (strcmp(word, "forever") == 0)
 			sec->forever = 1;
-		else if (parse_duration(word, &secs) == 0)
+		else if (nk_duration_parse(word, &secs) == 0)
 			sec->max_validity = secs;
 		else
 			goto bad_duration;

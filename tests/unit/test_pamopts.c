@@ -282,6 +282,58 @@ test_errors(void **state)
 	parse_fails(NARGS(null_arg), null_arg, "empty module argument");
 }
 
+/* crl= repeats (in order, up to 16), crl_grace= is a duration, krl= a path. */
+static void
+test_revocation(void **state)
+{
+	const char *argv[] = { "ca=/etc/nkhsm/ca.pem", "crl=/etc/nkhsm/a.crl",
+	    "krl=/etc/ssh/revoked_keys", "crl=/etc/nkhsm/crl.d",
+	    "crl_grace=1d12h" };
+	const char *many[PNK_CRL_MAX + 2];
+	const char *nogrc[] = { "ca=/x", "crl_grace=1h" };
+	const char *noca[] = { "crl=/x" };
+	const char *grace2[] = { "ca=/x", "crl=/y", "crl_grace=1h",
+	    "crl_grace=2h" };
+	/* No unit, zero, over 30 days, an unknown unit. */
+	static const char *const graces[] = { "crl_grace=3600", "crl_grace=0h",
+	    "crl_grace=31d", "crl_grace=1x" };
+	char buf[PNK_CRL_MAX + 1][16], want[128];
+	struct pnk_opts o;
+	size_t i;
+
+	parse_ok(NARGS(argv), argv, &o);
+	assert_int_equal(o.ncrl, 2);
+	assert_string_equal(o.crl[0], "/etc/nkhsm/a.crl");
+	assert_string_equal(o.crl[1], "/etc/nkhsm/crl.d");
+	assert_int_equal(o.crl_grace, 36 * 3600);
+	assert_string_equal(o.krl, "/etc/ssh/revoked_keys");
+	pnk_opts_free(&o);
+
+	fails1("krl=revoked_keys", "option 'krl': 'revoked_keys' is not an "
+	    "absolute path");
+	parse_fails(NARGS(noca), noca, "crl= needs ca=: it checks the "
+	    "certificates the CA issued");
+	parse_fails(NARGS(nogrc), nogrc, "crl_grace= needs crl=");
+	parse_fails(NARGS(grace2), grace2, "option 'crl_grace' given twice");
+	for (i = 0; i < sizeof(graces) / sizeof(graces[0]); i++) {
+		const char *bad[] = { "ca=/x", "crl=/y", graces[i] };
+
+		snprintf(want, sizeof(want), "option 'crl_grace': '%s' is not a "
+		    "duration like 30m, 12h or 2d (at most 30d)", graces[i] + 10);
+		parse_fails(NARGS(bad), bad, want);
+	}
+	fails1("crl=relative.crl", "option 'crl': not an absolute path");
+	many[0] = "ca=/x";
+	for (i = 0; i <= PNK_CRL_MAX; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "crl=/c%zu", i);
+		many[i + 1] = buf[i];
+	}
+	parse_ok(PNK_CRL_MAX + 1, many, &o);
+	assert_int_equal(o.ncrl, PNK_CRL_MAX);
+	pnk_opts_free(&o);
+	parse_fails(PNK_CRL_MAX + 2, many, "option 'crl': given too often");
+}
+
 static void
 test_lengths(void **state)
 {
@@ -342,6 +394,7 @@ main(void)
 		cmocka_unit_test(test_numbers_and_flags),
 		cmocka_unit_test(test_ca_map),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_revocation),
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_errbuf),
 	};
