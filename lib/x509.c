@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* x509.c - self-signed certificates made by a token key */
+/* x509.c - self-signed certificates and certificate requests made by a token key */
 #include "config.h"
 
 #include <stdlib.h>
@@ -212,5 +212,50 @@ nkhsm_selfsign(nkhsm_key_t *key, const char *subject, unsigned int days,
 	AUTHORITY_KEYID_free(akid);
 	X509_NAME_free(name);
 	X509_free(x);
+	return r;
+}
+
+int
+nkhsm_csr(nkhsm_key_t *key, const char *subject, X509_REQ **reqp)
+{
+	X509_REQ *req = NULL;
+	X509_NAME *name = NULL;
+	EVP_PKEY *pub, *signer = NULL;
+	int r;
+
+	if (reqp == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	*reqp = NULL;
+	if (key == NULL || subject == NULL)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	if ((pub = nkhsm_key_pubkey(key)) == NULL)
+		return NKHSM_ERR_NO_KEY;
+	if ((r = nkhsm_name_parse(subject, &name)) != 0)
+		return r;
+	r = NKHSM_ERR_CRYPTO;
+	if ((req = X509_REQ_new()) == NULL ||
+	    !X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
+	    !X509_REQ_set_subject_name(req, name) ||
+	    !X509_REQ_set_pubkey(req, pub))
+		goto out;
+	if ((r = nkhsm_key_evp(key, &signer)) != 0)
+		goto out;
+	if (X509_REQ_sign(req, signer, (EVP_MD *)nkhsm_curve_md(
+	    nkhsm_key_curve(key))) <= 0) {
+		r = NKHSM_ERR_MODULE;
+		goto out;
+	}
+	/* The token's signature, checked in software before it goes out. */
+	if (X509_REQ_verify(req, pub) != 1) {
+		r = NKHSM_ERR_SIGNATURE;
+		goto out;
+	}
+	*reqp = req;
+	req = NULL;
+	r = 0;
+ out:
+	EVP_PKEY_free(signer);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
 	return r;
 }

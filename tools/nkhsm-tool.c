@@ -21,6 +21,7 @@
 
 #include "nkhsm.h"
 #include "cli.h"
+#include "csr.h"
 
 
 
@@ -37,6 +38,7 @@ struct opts {
 	const char	*output;
 	const char	*signature;
 	const char	*pubkey;
+	const char	*cert;
 	int		 json;
 	int		 ca;
 	int		 store;
@@ -66,6 +68,9 @@ usage(FILE *f)
 "                               print a key's public key (no PIN needed)\n"
 "  selfsign --subject DN --days N [--ca] [--store] URI -o FILE\n"
 "                               make a self-signed certificate with the key\n"
+"  csr --subject DN [--days N] URI -o FILE\n"
+"                               a certificate request signed by the key\n"
+"  import --cert FILE URI       store a certificate for the key beside it\n"
 "  sign [--format der|raw|ssh] [-i FILE] [-o FILE] URI\n"
 "                               sign a message (hashed on the host)\n"
 "  verify [--format der|raw|ssh] -i FILE --signature FILE (URI | --pubkey FILE)\n"
@@ -593,6 +598,18 @@ cmd_selfsign(struct opts *o, int argc, char **argv)
 }
 
 static int
+cmd_csr(struct opts *o, int argc, char **argv)
+{
+	return tool_csr(&o->c, argv[0], o->subject, o->days, o->output);
+}
+
+static int
+cmd_import(struct opts *o, int argc, char **argv)
+{
+	return tool_import(&o->c, argv[0], o->cert);
+}
+
+static int
 sigfmt(const char *s, nkhsm_sigfmt_t *fmt)
 {
 	if (s == NULL || strcmp(s, "der") == 0)
@@ -758,6 +775,8 @@ static const struct command commands[] = {
 	{ "keygen", cmd_keygen, 0, 0, "curve label id token pin-source allow-final-try" },
 	{ "pubkey", cmd_pubkey, 1, 1, "format token output" },
 	{ "selfsign", cmd_selfsign, 1, 1, "subject days ca store output token pin-source allow-final-try" },
+	{ "csr", cmd_csr, 1, 1, "subject days output token pin-source allow-final-try" },
+	{ "import", cmd_import, 1, 1, "cert token pin-source allow-final-try" },
 	{ "sign", cmd_sign, 1, 1, "format input output token pin-source allow-final-try" },
 	{ "verify", cmd_verify, 0, 1, "format input signature pubkey token" },
 	{ NULL, NULL, 0, 0, NULL },
@@ -787,6 +806,7 @@ main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "signature", required_argument, NULL, 'g' },
 		{ "pubkey", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, 'c' + 256 },
 		{ "json", no_argument, NULL, 'j' },
 		{ "allow-final-try", no_argument, NULL, 'F' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -831,6 +851,7 @@ main(int argc, char **argv)
 		case 'o': o.output = optarg; break;
 		case 'g': o.signature = optarg; break;
 		case 'k': o.pubkey = optarg; break;
+		case 'c' + 256: o.cert = optarg; break;
 		case 'j': o.json = 1; break;
 		case 'F': o.c.allow_final_try = 1; break;
 		case 't':

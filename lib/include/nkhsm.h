@@ -378,6 +378,11 @@ int nkhsm_pubkey_equal(const EVP_PKEY *a, const EVP_PKEY *b);
 int nkhsm_selfsign(nkhsm_key_t *key, const char *subject, unsigned int days,
     unsigned int flags, X509 **certp);
 int nkhsm_name_parse(const char *dn, X509_NAME **namep);
+/*
+ * A PKCS#10 request for the key's public key with this subject, signed by
+ * the key (log in first) and verified before it is returned.
+ */
+int nkhsm_csr(nkhsm_key_t *key, const char *subject, X509_REQ **reqp);
 /* Store the certificate on the token with the key's id and label. */
 int nkhsm_token_store_cert(nkhsm_key_t *key, X509 *cert);
 
