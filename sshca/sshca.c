@@ -89,7 +89,7 @@ usage(FILE *f)
 "                          OpenSSH certificates, written as KEY-cert.pub;\n"
 "                          --allow-host-wildcard lets a host principal be a pattern\n"
 "  x509 (--csr FILE | --pubkey FILE --subject DN) [--san TYPE:V,...]\n"
-"       [--profile user|host] [--days N] -o FILE\n"
+"       [--profile user|host|login] [--days N] -o FILE\n"
 "  revoke SERIAL | --key-id ID | --key KEY.pub [--reason TEXT]\n"
 "  krl -o FILE             OpenSSH KRL of everything revoked (checked with ssh-keygen -Q)\n"
 "  crl [--days N] -o FILE  X.509 CRL signed on the token\n"
@@ -1101,8 +1101,10 @@ cmd_x509(struct ca *ca, int argc, char **argv)
 		profile = SC_PROFILE_USER;
 	else if (strcmp(o->profile, "host") == 0)
 		profile = SC_PROFILE_HOST;
+	else if (strcmp(o->profile, "login") == 0)
+		profile = SC_PROFILE_LOGIN;	/* pam_nkhsm ca= */
 	else {
-		cli_errx("--profile must be user or host");
+		cli_errx("--profile must be user, host or login");
 		return EX_USAGE;
 	}
 	if (o->days != NULL && (days = parse_num(o->days, 1, 3650)) < 0) {
@@ -1111,7 +1113,8 @@ cmd_x509(struct ca *ca, int argc, char **argv)
 	}
 	if ((sans = calloc(SC_SAN_ITEMS, sizeof(*sans))) == NULL)
 		return EX_FAIL;
-	if ((r = sc_san_parse(o->san, profile, sans, SC_SAN_ITEMS, &nsans, err,
+	if ((r = sc_san_parse(o->san, profile == SC_PROFILE_HOST ? SC_SAN_HOST :
+	    SC_SAN_USER, sans, SC_SAN_ITEMS, &nsans, err,
 	    sizeof(err))) != 0) {
 		cli_errx("%s", err);
 		goto out;
@@ -1143,7 +1146,8 @@ cmd_x509(struct ca *ca, int argc, char **argv)
 	X509_NAME_oneline(name, subj, sizeof(subj));
 	memset(&e, 0, sizeof(e));
 	e.family = "x509";
-	e.kind = profile == SC_PROFILE_HOST ? "x509-host" : "x509-user";
+	e.kind = profile == SC_PROFILE_HOST ? "x509-host" :
+	    profile == SC_PROFILE_LOGIN ? "x509-login" : "x509-user";
 	e.serial = serial;
 	e.key_id = subj;
 	e.principals = princ;

@@ -162,6 +162,77 @@ add_sans(X509 *x, const struct sc_san *sans, size_t n)
 	return ok ? 0 : -1;
 }
 
+#define SC_LOGIN_NAME_MAX	32
+
+static int
+login_name_ok(const unsigned char *u, int len)
+{
+	int i, digits = 0;
+
+	if (len < 1 || len > SC_LOGIN_NAME_MAX || u[0] == '-')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (u[i] >= '0' && u[i] <= '9')
+			digits++;
+		else if (!((u[i] >= 'a' && u[i] <= 'z') ||
+		    (u[i] >= 'A' && u[i] <= 'Z') || u[i] == '.' || u[i] == '_' ||
+		    u[i] == '-'))
+			return 0;
+	}
+	return digits < len;
+}
+
+/* The one entry of nid as UTF-8 into buf (0: none); -1 for two or bad text. */
+static int
+one_entry(const X509_NAME *name, int nid, char *buf, size_t buflen)
+{
+	unsigned char *u = NULL;
+	int i, len;
+
+	buf[0] = '\0';
+	if ((i = X509_NAME_get_index_by_NID(name, nid, -1)) < 0)
+		return 0;
+	if (X509_NAME_get_index_by_NID(name, nid, i) >= 0 ||
+	    (len = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(
+	    X509_NAME_get_entry(name, i)))) < 0)
+		return -1;
+	if (!login_name_ok(u, len) || (size_t)len >= buflen) {
+		OPENSSL_free(u);
+		return -1;
+	}
+	memcpy(buf, u, (size_t)len);
+	buf[len] = '\0';
+	OPENSSL_free(u);
+	return 1;
+}
+
+int
+sc_x509_login_name(const X509_NAME *name, char *errbuf, size_t errlen)
+{
+	char cn[SC_LOGIN_NAME_MAX + 1], uid[SC_LOGIN_NAME_MAX + 1];
+	int hascn, hasuid;
+
+	hascn = one_entry(name, NID_commonName, cn, sizeof(cn));
+	hasuid = one_entry(name, NID_userId, uid, sizeof(uid));
+	if (hascn < 0 || hasuid < 0) {
+		nk_errf(errbuf, errlen, "the login profile needs one CN or UID "
+		    "that is a login name (1 to %d of A-Z a-z 0-9 . _ -, not "
+		    "starting with '-', not only digits)", SC_LOGIN_NAME_MAX);
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	}
+	if (hascn == 0 && hasuid == 0) {
+		nk_errf(errbuf, errlen, "the login profile needs the user name "
+		    "as the subject's CN or UID");
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	}
+	if (hascn && hasuid && strcmp(cn, uid) != 0) {
+		nk_errf(errbuf, errlen, "the subject's CN and UID name different "
+		    "users");
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	}
+	return 0;
+}
+
 int
 sc_x509_issue(nkhsm_key_t *cakey, X509 *cacert, EVP_PKEY *pub,
     X509_NAME *subject, const struct sc_san *sans, size_t nsans, int profile,
@@ -187,6 +258,9 @@ sc_x509_issue(nkhsm_key_t *cakey, X509 *cacert, EVP_PKEY *pub,
 		nk_errf(errbuf, errlen, "a host certificate needs --san");
 		return NKHSM_ERR_INVALID_ARGUMENT;
 	}
+	if (profile == SC_PROFILE_LOGIN &&
+	    (r = sc_x509_login_name(subject, errbuf, errlen)) != 0)
+		return r;
 	r = NKHSM_ERR_CRYPTO;
 	if ((x = X509_new()) == NULL ||
 	    !X509_set_version(x, X509_VERSION_3) ||
