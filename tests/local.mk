@@ -56,13 +56,15 @@ INTEGRATION_TESTS = \
 	tests/integration/card-faults.sh \
 	tests/integration/card-pam.sh \
 	tests/integration/card-pam-fault.sh \
-	tests/integration/card-pam-hints.sh
+	tests/integration/card-pam-hints.sh \
+	tests/integration/pam-revoke.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/assert.sh \
 	tests/integration/tool-checks.sh tests/integration/sshca-checks.sh \
 	tests/valgrind.supp \
 	tests/integration/card-common.sh tests/integration/pam-fixed.sh \
+	tests/integration/sshd-common.sh \
 	tests/integration/badkeys.py tests/integration/ledger_tamper.py \
 	tests/integration/ledger-v1.sql \
 	$(INTEGRATION_TESTS)

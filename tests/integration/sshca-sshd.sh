@@ -8,9 +8,8 @@
 # with StrictHostKeyChecking=yes; one from another CA is not.
 . "${top_srcdir:-.}/tests/integration/common.sh"
 
-SSHD=/usr/sbin/sshd
 [ -x "$SSHCA" ] || { echo "nkhsm-sshca not built"; exit 99; }
-[ -x "$SSHD" ] || { echo "skip: $SSHD missing"; exit 77; }
+[ -x /usr/sbin/sshd ] || { echo "skip: /usr/sbin/sshd missing"; exit 77; }
 command -v ssh >/dev/null 2>&1 || { echo "skip: ssh missing"; exit 77; }
 command -v ssh-keygen >/dev/null 2>&1 || { echo "skip: ssh-keygen missing"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "skip: creating a test user and running sshd need root"; exit 77; }
@@ -27,69 +26,9 @@ useradd -M -d "$T/home" -s /bin/sh -p '*' "$SSH_USER" || exit 99
 CLEANUP="userdel $SSH_USER 2>/dev/null; $CLEANUP"
 chown "$SSH_USER" "$T/home"
 
-mkdir -p /run/sshd
 ssh-keygen -q -t ecdsa -b 256 -N '' -C host -f "$T/hostkey" || exit 99
 ssh-keygen -q -t ecdsa -b 256 -N '' -C host2 -f "$T/hostkey2" || exit 99
-
-SSHD_PID=
-stop_sshd() {
-	if [ -n "$SSHD_PID" ]; then
-		kill "$SSHD_PID" 2>/dev/null
-		i=0
-		while kill -0 "$SSHD_PID" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$SSHD_PID" 2>/dev/null
-		wait "$SSHD_PID" 2>/dev/null
-		SSHD_PID=
-	fi
-}
-CLEANUP="stop_sshd; $CLEANUP"
-
-# start_sshd HOSTKEY [HOSTCERT]: sshd -D on a free port in 20000-60000.
-start_sshd() {
-	tries=0
-	while [ $tries -lt 10 ]; do
-		tries=$((tries + 1))
-		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40001))
-		if command -v ss >/dev/null 2>&1 &&
-		    ss -Htan | awk '{print $4}' | grep -q ":$PORT\$"; then
-			continue
-		fi
-		cat > "$T/sshd_config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $1
-${2:+HostCertificate $2}
-PidFile $T/sshd.pid
-AuthorizedKeysFile none
-TrustedUserCAKeys $T/ca.pub
-RevokedKeys $T/revoked.krl
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-UsePAM no
-StrictModes no
-PermitRootLogin no
-LogLevel VERBOSE
-EOF
-		: > "$T/sshd.log"
-		"$SSHD" -D -f "$T/sshd_config" -E "$T/sshd.log" &
-		SSHD_PID=$!
-		i=0
-		while [ $i -lt 100 ]; do
-			grep -q "Server listening on 127.0.0.1 port $PORT" "$T/sshd.log" && return 0
-			kill -0 "$SSHD_PID" 2>/dev/null || break
-			sleep 0.05
-			i=$((i + 1))
-		done
-		stop_sshd
-		sed 's/^/  sshd: /' "$T/sshd.log" | tail -3
-	done
-	echo "cannot start sshd"
-	exit 99
-}
+. "$top_srcdir/tests/integration/sshd-common.sh"
 
 # try KEY DESC WANT [SSH OPTIONS...]: ssh as the test user with KEY (and
 # KEY-cert.pub); WANT is ok or refused.
