@@ -5,7 +5,8 @@
  *
  * Invariants: what nk_crl_parse takes, d2i_X509_CRL takes too, with the
  * same issuer, thisUpdate, nextUpdate and number of entries, and every
- * serial OpenSSL lists is one nk_crl_lists finds; a refusal has a reason;
+ * serial OpenSSL lists is one nk_crl_lists finds; nk_crl_reparse (the
+ * cache's reader) takes it too and finds the same; a refusal has a reason;
  * nk_crl_verify answers the same as X509_CRL_verify with the corpus's
  * issuer key (fuzz/corpus/crl, made by openssl with that key). PEM blocks
  * decode to what OpenSSL's PEM reader gets.
@@ -80,7 +81,7 @@ static void
 fuzz_der(const uint8_t *data, size_t size)
 {
 	const unsigned char *p = data;
-	struct nk_crl c;
+	struct nk_crl c, again;
 	X509_CRL *x;
 	char err[256];
 	int r, v;
@@ -96,6 +97,15 @@ fuzz_der(const uint8_t *data, size_t size)
 	    p != data + size)
 		abort();
 	compare(&c, x);
+	if (nk_crl_reparse(data, size, &again, err, sizeof(err)) != 0 ||
+	    again.tbs != c.tbs || again.tbslen != c.tbslen ||
+	    again.sigalg != c.sigalg || again.issuerlen != c.issuerlen ||
+	    again.this_update != c.this_update ||
+	    again.next_update != c.next_update ||
+	    again.entrieslen != c.entrieslen || again.akidlen != c.akidlen)
+		abort();
+	again.nentries = c.nentries;
+	compare(&again, x);
 	v = nk_crl_verify(&c, issuer, err, sizeof(err));
 	if ((v == 0) != (X509_CRL_verify(x, issuer) == 1))
 		abort();

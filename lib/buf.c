@@ -182,23 +182,30 @@ nk_buf_get(struct nk_buf *b, void *v, size_t len)
 	return 0;
 }
 
+/* The integers are read in place: parsers of long lists call these a lot. */
 int
 nk_buf_get_u8(struct nk_buf *b, uint8_t *v)
 {
-	return nk_buf_get(b, v, 1);
+	if (b->len - b->off < 1)
+		return NKHSM_ERR_FORMAT;
+	if (v != NULL)
+		*v = b->d[b->off];
+	b->off++;
+	return 0;
 }
 
 int
 nk_buf_get_u32(struct nk_buf *b, uint32_t *v)
 {
-	uint8_t d[4];
-	int r;
+	const uint8_t *d;
 
-	if ((r = nk_buf_get(b, d, sizeof(d))) != 0)
-		return r;
+	if (b->len - b->off < 4)
+		return NKHSM_ERR_FORMAT;
+	d = b->d + b->off;
 	if (v != NULL)
 		*v = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
 		    (uint32_t)d[2] << 8 | d[3];
+	b->off += 4;
 	return 0;
 }
 

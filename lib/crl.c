@@ -48,6 +48,7 @@ struct parse {
 	const uint8_t	*base;
 	struct nk_crl	*crl;
 	int		 v2;
+	int		 entries_checked;	/* nk_crl_reparse */
 	char		*errbuf;
 	size_t		 errlen;
 };
@@ -70,38 +71,53 @@ bad(struct parse *p, const struct nk_buf *b, int r, const char *fmt, ...)
 	return r;
 }
 
-/* The next TLV, which must have this tag: definite, minimal lengths. */
+/*
+ * One DER header in place at p (before end), which must have this tag:
+ * definite, minimal lengths. Where the value starts and, in *lenp, its
+ * length; NULL when malformed or longer than what is left. Used in place
+ * because a CRL of 10,000 entries is 50,000 of them.
+ */
+static const uint8_t *
+der_hdr(const uint8_t *p, const uint8_t *end, uint8_t tag, size_t *lenp)
+{
+	size_t n, len, i;
+
+	if (end - p < 2 || p[0] != tag)
+		return NULL;
+	if (p[1] < 0x80) {
+		len = p[1];
+		p += 2;
+	} else {
+		/* 0x80 is BER's indefinite length; 4 bytes is 4 GiB. */
+		n = p[1] & 0x7f;
+		if (n == 0 || n > 4 || (size_t)(end - p) < 2 + n || p[2] == 0)
+			return NULL;
+		for (len = 0, i = 0; i < n; i++)
+			len = len << 8 | p[2 + i];
+		if (len < 0x80)
+			return NULL;
+		p += 2 + n;
+	}
+	if (len > (size_t)(end - p))
+		return NULL;
+	*lenp = len;
+	return p;
+}
+
+/* The next TLV, which must have this tag; b moves past the whole TLV. */
 static int
 der_next(struct nk_buf *b, uint8_t tag, struct tlv *t)
 {
-	const uint8_t *start = nk_buf_ptr(b);
-	uint8_t tg, l0, lb;
-	size_t len = 0, n, i;
+	const uint8_t *p = nk_buf_ptr(b), *v;
+	size_t len;
 
-	if (nk_buf_get_u8(b, &tg) != 0 || tg != tag ||
-	    nk_buf_get_u8(b, &l0) != 0)
+	if ((v = der_hdr(p, p + nk_buf_avail(b), tag, &len)) == NULL)
 		return NKHSM_ERR_FORMAT;
-	if (l0 < 0x80)
-		len = l0;
-	else {
-		/* 0x80 is BER's indefinite length; 4 bytes is 4 GiB. */
-		if ((n = l0 & 0x7f) == 0 || n > 4)
-			return NKHSM_ERR_FORMAT;
-		for (i = 0; i < n; i++) {
-			if (nk_buf_get_u8(b, &lb) != 0 || (i == 0 && lb == 0))
-				return NKHSM_ERR_FORMAT;
-			len = len << 8 | lb;
-		}
-		if (len < 0x80)
-			return NKHSM_ERR_FORMAT;
-	}
-	if (len > nk_buf_avail(b))
-		return NKHSM_ERR_FORMAT;
-	t->v = nk_buf_ptr(b);
+	t->all = p;
+	t->alllen = (size_t)(v - p) + len;
+	t->v = v;
 	t->len = len;
-	t->all = start;
-	t->alllen = (size_t)(t->v - start) + len;
-	return nk_buf_get(b, NULL, len);
+	return nk_buf_get(b, NULL, t->alllen);
 }
 
 static int
@@ -150,25 +166,22 @@ days_from_civil(int64_t y, unsigned int m, unsigned int d)
 	return era * 146097 + doe - 719468;
 }
 
-static unsigned int
-digits(const uint8_t *s, size_t n)
-{
-	unsigned int v = 0;
-	size_t i;
+/* Two decimal digits, already checked to be digits. */
+#define D2(p)	((unsigned int)((p)[0] - '0') * 10 + (unsigned int)((p)[1] - '0'))
 
-	for (i = 0; i < n; i++)
-		v = v * 10 + (unsigned int)(s[i] - '0');
-	return v;
-}
-
-/* UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ, as DER has them. */
+/*
+ * UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ, as DER has
+ * them; into *tp (seconds since the epoch) unless tp is NULL, as for the
+ * revocation dates of the entries, which are checked but not used.
+ */
 static int
 der_time(struct nk_buf *b, int64_t *tp)
 {
-	static const unsigned int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31,
+	static const unsigned char mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31,
 	    30, 31, 30, 31 };
+	const uint8_t *d;
 	struct tlv t;
-	unsigned int y, mo, d, h, mi, s, ylen;
+	unsigned int y, mo, dd, h, mi, sec, ylen;
 	size_t i;
 
 	if (der_peek(b, TAG_UTCTIME)) {
@@ -180,23 +193,26 @@ der_time(struct nk_buf *b, int64_t *tp)
 	else
 		ylen = 4;
 	for (i = 0; i + 1 < t.len; i++)
-		if (t.v[i] < '0' || t.v[i] > '9')
+		if ((unsigned int)(t.v[i] - '0') > 9)
 			return NKHSM_ERR_FORMAT;
 	if (t.v[t.len - 1] != 'Z')
 		return NKHSM_ERR_FORMAT;
-	y = digits(t.v, ylen);
+	d = t.v + ylen;
+	y = ylen == 2 ? D2(t.v) : D2(t.v) * 100 + D2(t.v + 2);
 	if (ylen == 2)
 		y += y >= 50 ? 1900 : 2000;
-	mo = digits(t.v + ylen, 2);
-	d = digits(t.v + ylen + 2, 2);
-	h = digits(t.v + ylen + 4, 2);
-	mi = digits(t.v + ylen + 6, 2);
-	s = digits(t.v + ylen + 8, 2);
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-	    mi > 59 || s > 59 || (mo == 2 && d == 29 &&
+	mo = D2(d);
+	dd = D2(d + 2);
+	h = D2(d + 4);
+	mi = D2(d + 6);
+	sec = D2(d + 8);
+	if (mo < 1 || mo > 12 || dd < 1 || dd > mdays[mo - 1] || h > 23 ||
+	    mi > 59 || sec > 59 || (mo == 2 && dd == 29 &&
 	    (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))))
 		return NKHSM_ERR_FORMAT;
-	*tp = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+	if (tp != NULL)
+		*tp = days_from_civil(y, mo, dd) * 86400 + h * 3600 + mi * 60 +
+		    sec;
 	return 0;
 }
 
@@ -394,7 +410,6 @@ entries(struct parse *p, const struct tlv *list)
 {
 	struct nk_buf b, e;
 	struct tlv ent, ser, exts;
-	int64_t when;
 	int r;
 
 	nk_buf_from(&b, list->v, list->len);
@@ -405,7 +420,7 @@ entries(struct parse *p, const struct tlv *list)
 		if (der_next(&e, TAG_INTEGER, &ser) != 0 ||
 		    !der_minimal_int(&ser) || ser.len > SERIAL_MAX)
 			return bad(p, &e, NKHSM_ERR_FORMAT, "malformed serial");
-		if (der_time(&e, &when) != 0)
+		if (der_time(&e, NULL) != 0)
 			return bad(p, &e, NKHSM_ERR_FORMAT, "malformed "
 			    "revocationDate");
 		if (der_peek(&e, TAG_SEQUENCE)) {
@@ -450,7 +465,7 @@ tbs_rest(struct parse *p, struct nk_buf *b)
 			    "revokedCertificates");
 		crl->entries = t.v;
 		crl->entrieslen = t.len;
-		if ((r = entries(p, &t)) != 0)
+		if (!p->entries_checked && (r = entries(p, &t)) != 0)
 			return r;
 	}
 	if (der_peek(b, TAG_EXPLICIT0)) {
@@ -521,9 +536,9 @@ tbs_parse(struct parse *p, const struct tlv *tbs, const struct tlv *outer_alg)
 	return tbs_rest(p, &b);
 }
 
-int
-nk_crl_parse(const uint8_t *der, size_t len, struct nk_crl *crl,
-    char *errbuf, size_t errlen)
+static int
+crl_parse(const uint8_t *der, size_t len, struct nk_crl *crl,
+    int entries_checked, char *errbuf, size_t errlen)
 {
 	struct parse p;
 	struct nk_buf b;
@@ -536,6 +551,7 @@ nk_crl_parse(const uint8_t *der, size_t len, struct nk_crl *crl,
 	memset(&p, 0, sizeof(p));
 	p.base = der;
 	p.crl = crl;
+	p.entries_checked = entries_checked;
 	p.errbuf = errbuf;
 	p.errlen = errlen;
 	nk_buf_from(&b, der, len);
@@ -566,21 +582,34 @@ nk_crl_parse(const uint8_t *der, size_t len, struct nk_crl *crl,
 }
 
 int
+nk_crl_parse(const uint8_t *der, size_t len, struct nk_crl *crl,
+    char *errbuf, size_t errlen)
+{
+	return crl_parse(der, len, crl, 0, errbuf, errlen);
+}
+
+int
+nk_crl_reparse(const uint8_t *der, size_t len, struct nk_crl *crl,
+    char *errbuf, size_t errlen)
+{
+	return crl_parse(der, len, crl, 1, errbuf, errlen);
+}
+
+int
 nk_crl_lists(const struct nk_crl *crl, const uint8_t *serial, size_t len)
 {
-	struct nk_buf b, e;
-	struct tlv ent, ser;
+	const uint8_t *p = crl->entries, *end = p + crl->entrieslen, *e, *v;
+	size_t elen, vlen;
 
-	nk_buf_from(&b, crl->entries, crl->entrieslen);
-	/* Parsed already: every entry is a SEQUENCE starting with an INTEGER. */
-	while (nk_buf_avail(&b) > 0) {
-		if (der_next(&b, TAG_SEQUENCE, &ent) != 0)
+	/* Each entry: SEQUENCE { INTEGER serial, ... }; compare, skip. */
+	while (p != NULL && p < end) {
+		if ((e = der_hdr(p, end, TAG_SEQUENCE, &elen)) == NULL ||
+		    (v = der_hdr(e, e + elen, TAG_INTEGER, &vlen)) == NULL)
 			return 0;
-		nk_buf_from(&e, ent.v, ent.len);
-		if (der_next(&e, TAG_INTEGER, &ser) != 0)
-			return 0;
-		if (ser.len == len && memcmp(ser.v, serial, len) == 0)
+		if (vlen == len && len > 0 && v[len - 1] == serial[len - 1] &&
+		    memcmp(v, serial, len) == 0)
 			return 1;
+		p = e + elen;
 	}
 	return 0;
 }

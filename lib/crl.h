@@ -62,6 +62,14 @@ struct nk_crl {
 int nk_crl_parse(const uint8_t *der, size_t len, struct nk_crl *crl,
     char *errbuf, size_t errlen);
 /*
+ * The same for DER that nk_crl_parse took before (pam_nkhsm's cache of
+ * verified CRLs): everything but the entries is parsed again; the entries
+ * are only found, and nentries is 0. nk_crl_lists stays bounded on any
+ * bytes.
+ */
+int nk_crl_reparse(const uint8_t *der, size_t len, struct nk_crl *crl,
+    char *errbuf, size_t errlen);
+/*
  * 1 when the certificate serial (the content of its DER INTEGER, as
  * i2c_ASN1_INTEGER writes it) is listed, 0 when not.
  */

@@ -132,31 +132,40 @@ b64val(int c)
 int
 nk_b64_decode_to(const char *in, size_t len, uint8_t *out, size_t *outlenp)
 {
+	const unsigned char *u = (const unsigned char *)in;
 	size_t i, o = 0, npad = 0;
 	int v[4], j;
 
 	*outlenp = 0;
 	if (len == 0 || len % 4 != 0)
 		return NKHSM_ERR_FORMAT;
+	/* Every group but the last: four characters, no padding. */
+	for (i = 0; i + 4 < len; i += 4) {
+		v[0] = b64val(u[i]);
+		v[1] = b64val(u[i + 1]);
+		v[2] = b64val(u[i + 2]);
+		v[3] = b64val(u[i + 3]);
+		if ((v[0] | v[1] | v[2] | v[3]) < 0)
+			return NKHSM_ERR_FORMAT;
+		out[o++] = (uint8_t)((v[0] << 2) | (v[1] >> 4));
+		out[o++] = (uint8_t)(((v[1] & 15) << 4) | (v[2] >> 2));
+		out[o++] = (uint8_t)(((v[2] & 3) << 6) | v[3]);
+	}
 	if (in[len - 1] == '=')
 		npad++;
 	if (in[len - 2] == '=')
 		npad++;
-	for (i = 0; i < len; i += 4) {
-		for (j = 0; j < 4; j++) {
-			if (i + j >= len - npad) {
-				v[j] = 0;
-				continue;
-			}
-			if ((v[j] = b64val((unsigned char)in[i + j])) < 0)
-				return NKHSM_ERR_FORMAT;
-		}
-		out[o++] = (uint8_t)((v[0] << 2) | (v[1] >> 4));
-		if (i + 4 < len || npad < 2)
-			out[o++] = (uint8_t)(((v[1] & 15) << 4) | (v[2] >> 2));
-		if (i + 4 < len || npad < 1)
-			out[o++] = (uint8_t)(((v[2] & 3) << 6) | v[3]);
+	for (j = 0; j < 4; j++) {
+		if (i + j >= len - npad)
+			v[j] = 0;
+		else if ((v[j] = b64val(u[i + j])) < 0)
+			return NKHSM_ERR_FORMAT;
 	}
+	out[o++] = (uint8_t)((v[0] << 2) | (v[1] >> 4));
+	if (npad < 2)
+		out[o++] = (uint8_t)(((v[1] & 15) << 4) | (v[2] >> 2));
+	if (npad < 1)
+		out[o++] = (uint8_t)(((v[2] & 3) << 6) | v[3]);
 	/* Bits below the last character must be zero (canonical encoding). */
 	if ((npad == 2 && (v[1] & 15) != 0) || (npad == 1 && (v[2] & 3) != 0))
 		return NKHSM_ERR_FORMAT;
