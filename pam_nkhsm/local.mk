@@ -8,6 +8,7 @@ pam_nkhsm_pam_nkhsm_la_SOURCES = pam_nkhsm/pam_nkhsm.c pam_nkhsm/session.c \
 	pam_nkhsm/glue.c pam_nkhsm/ticket.c pam_nkhsm/codepath.c \
 	pam_nkhsm/options.c pam_nkhsm/authfile.c pam_nkhsm/keyopts.c \
 	pam_nkhsm/from.c pam_nkhsm/spawn.c pam_nkhsm/revoke.c pam_nkhsm/revoke.h \
+	pam_nkhsm/crlcache.c pam_nkhsm/crlcache.h \
 	pam_nkhsm/spawn.h pam_nkhsm/util.c $(PAMNK_COMMON)
 pam_nkhsm_pam_nkhsm_la_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(PAM_CFLAGS) \
 	-DNKHSM_HELPER_PATH='"$(pkglibexecdir)/nkhsm-pam-helper"'

@@ -225,6 +225,12 @@ const char *pnk_ticket_fits(const struct pnk_authrec *a, const char *user,
     uint32_t uid, const char *service, int64_t pid, int64_t now);
 /* RUNDIR (made 0755 if missing) must be a directory of ours alone. */
 int pnk_rundir_check(const char *rundir, char *errbuf, size_t errlen);
+/*
+ * RUNDIR/name opened as a directory of ours alone (made 0700, with RUNDIR,
+ * when create is set): a descriptor, or an NKHSM_ERR_* code.
+ */
+int pnk_rundir_subdir(const char *rundir, const char *name, int create,
+    char *errbuf, size_t errlen);
 
 /*
  * Code that this process runs or loads (the helper, the PKCS#11 module): an

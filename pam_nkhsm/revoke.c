@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/x509v3.h>
@@ -28,22 +29,37 @@
 #include "krl.h"
 #include "pamnk.h"
 #include "revoke.h"
+#include "crlcache.h"
 
 #define DIR_ENTRIES_MAX	64
 
+/* A CRL file (crl=FILE, or an entry of crl=DIR). */
+struct rev_src {
+	char		*file;
+	struct stat	 st;		/* its identity, for the cache */
+	int		 dirty;		/* its cache needs writing */
+	int		 settled;	/* it may be cached (crlcache.h) */
+};
+
 struct rev_crl {
-	const char	*path;		/* the crl= argument it came from */
-	char		*file;		/* the file (a directory's entry) */
-	uint8_t		*der;
+	size_t		 src;		/* the file it came from */
+	const uint8_t	*der;
 	size_t		 len;
+	int		 der_owned;	/* else a view into a cache's text */
 	struct nk_crl	 crl;
-	X509		*verified_by;	/* the issuer its signature verified with */
+	X509		*checked_with;	/* the issuer it verified with, this login */
+	int		 verified;	/* it verified, this login or before, */
+	uint8_t		 verified_by[PNK_SPKI_HASH_LEN];	/* with this key */
 };
 
 struct pnk_revoke {
 	const struct pnk_opts	*o;
 	pnk_rev_note_fn		*note;
 	void			*arg;
+	struct rev_src		*srcs;
+	size_t			 nsrcs;
+	uint8_t			*caches[PNK_REV_CRLS_MAX];	/* texts */
+	size_t			 ncaches;
 	struct rev_crl		*crls;
 	size_t			 ncrls;
 	int			 crls_read;
@@ -76,102 +92,200 @@ pnk_rev_free(struct pnk_revoke **rvp)
 
 	if (rvp == NULL || (rv = *rvp) == NULL)
 		return;
-	for (i = 0; i < rv->ncrls; i++) {
-		free(rv->crls[i].file);
-		free(rv->crls[i].der);
-	}
+	for (i = 0; i < rv->ncrls; i++)
+		if (rv->crls[i].der_owned)
+			free((uint8_t *)rv->crls[i].der);
+	for (i = 0; i < rv->ncaches; i++)
+		free(rv->caches[i]);
+	for (i = 0; i < rv->nsrcs; i++)
+		free(rv->srcs[i].file);
 	free(rv->crls);
+	free(rv->srcs);
 	free(rv->krl);
 	free(rv);
 	*rvp = NULL;
 }
 
-/* A list file at dirfd/name (dirfd AT_FDCWD: name is a path): safe, whole. */
+/* A list file at dirfd/name (dirfd AT_FDCWD: name is a path), checked. */
 static int
-read_list(int dirfd, const char *name, const char *shown, uint8_t **datap,
-    size_t *lenp, char *why, size_t whylen)
+open_list(int dirfd, const char *name, const char *shown, struct stat *st,
+    char *why, size_t whylen)
 {
-	char err[512], *text = NULL;
-	int fd, r;
+	char err[512];
+	int fd;
 
-	*datap = NULL;
-	*lenp = 0;
 	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NOCTTY | O_NONBLOCK)) == -1) {
 		nk_errf(why, whylen, "%s: %s", shown, errno == ELOOP ?
 		    "is a symbolic link" : strerror(errno));
-		return PNK_REV_UNAVAIL;
+		return -1;
 	}
 	err[0] = '\0';
 	if (nkhsm_file_check(fd, shown, -1, err, sizeof(err)) != 0 ||
-	    nk_fd_read_all(fd, shown, PNK_REV_FILE_MAX, &text, lenp, err,
+	    fstat(fd, st) != 0) {
+		nk_errf(why, whylen, "%s", err[0] != '\0' ? err : shown);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The whole of an open list file. */
+static int
+read_open_list(int fd, const char *shown, uint8_t **datap, size_t *lenp,
+    char *why, size_t whylen)
+{
+	char err[512], *text = NULL;
+
+	err[0] = '\0';
+	if (nk_fd_read_all(fd, shown, PNK_REV_FILE_MAX, &text, lenp, err,
 	    sizeof(err)) != 0) {
 		nk_errf(why, whylen, "%s", err[0] != '\0' ? err :
 		    "larger than allowed");
-		r = PNK_REV_UNAVAIL;
-	} else {
-		*datap = (uint8_t *)text;
-		r = PNK_REV_OK;
+		return PNK_REV_UNAVAIL;
 	}
+	*datap = (uint8_t *)text;
+	return PNK_REV_OK;
+}
+
+/* A list file, safe and whole. */
+static int
+read_list(int dirfd, const char *name, const char *shown, uint8_t **datap,
+    size_t *lenp, char *why, size_t whylen)
+{
+	struct stat st;
+	int fd, r;
+
+	*datap = NULL;
+	*lenp = 0;
+	if ((fd = open_list(dirfd, name, shown, &st, why, whylen)) == -1)
+		return PNK_REV_UNAVAIL;
+	r = read_open_list(fd, shown, datap, lenp, why, whylen);
 	close(fd);
 	return r;
 }
 
 static int
-add_crl(struct pnk_revoke *rv, const char *path, const char *file,
-    uint8_t *der, size_t len, char *why, size_t whylen)
+add_src(struct pnk_revoke *rv, const char *file, const struct stat *st,
+    size_t *srcp, char *why, size_t whylen)
+{
+	struct rev_src *n;
+
+	if ((n = reallocarray(rv->srcs, rv->nsrcs + 1, sizeof(*n))) == NULL) {
+		nk_errf(why, whylen, "out of memory");
+		return PNK_REV_UNAVAIL;
+	}
+	rv->srcs = n;
+	memset(&n[rv->nsrcs], 0, sizeof(*n));
+	if ((n[rv->nsrcs].file = strdup(file)) == NULL) {
+		nk_errf(why, whylen, "out of memory");
+		return PNK_REV_UNAVAIL;
+	}
+	n[rv->nsrcs].st = *st;
+	*srcp = rv->nsrcs++;
+	return PNK_REV_OK;
+}
+
+/*
+ * A CRL of source src (der is handed over): parsed in full, or, from the
+ * cache, again (it was in full before it went there).
+ */
+static int
+add_crl(struct pnk_revoke *rv, size_t src, const uint8_t *der, size_t len,
+    const struct pnk_crlcache_entry *cached, char *why, size_t whylen)
 {
 	struct rev_crl *c;
 	char err[256];
+	int r;
 
 	if (rv->ncrls == PNK_REV_CRLS_MAX) {
-		free(der);
-		nk_errf(why, whylen, "%s: more than %d CRLs in crl=", file,
-		    PNK_REV_CRLS_MAX);
+		if (cached == NULL)
+			free((uint8_t *)der);
+		nk_errf(why, whylen, "%s: more than %d CRLs in crl=",
+		    rv->srcs[src].file, PNK_REV_CRLS_MAX);
 		return PNK_REV_UNAVAIL;
 	}
 	if (rv->crls == NULL && (rv->crls = calloc(PNK_REV_CRLS_MAX,
 	    sizeof(*rv->crls))) == NULL) {
-		free(der);
+		if (cached == NULL)
+			free((uint8_t *)der);
 		nk_errf(why, whylen, "out of memory");
 		return PNK_REV_UNAVAIL;
 	}
-	c = &rv->crls[rv->ncrls];
+	c = &rv->crls[rv->ncrls++];	/* freed with rv from here */
 	memset(c, 0, sizeof(*c));
-	c->path = path;
+	c->src = src;
 	c->der = der;
 	c->len = len;
-	if ((c->file = strdup(file)) == NULL) {
-		free(der);
-		nk_errf(why, whylen, "out of memory");
-		return PNK_REV_UNAVAIL;
-	}
-	rv->ncrls++;	/* freed with rv from here */
+	c->der_owned = cached == NULL;
 	err[0] = '\0';
-	if (nk_crl_parse(der, len, &c->crl, err, sizeof(err)) != 0) {
-		nk_errf(why, whylen, "%s: %s", file, err);
+	if (cached != NULL) {
+		c->verified = cached->verified;
+		memcpy(c->verified_by, cached->verified_by,
+		    sizeof(c->verified_by));
+		r = nk_crl_reparse(der, len, &c->crl, err, sizeof(err));
+	} else
+		r = nk_crl_parse(der, len, &c->crl, err, sizeof(err));
+	if (r != 0) {
+		nk_errf(why, whylen, "%s: %s", rv->srcs[src].file, err);
 		return PNK_REV_UNAVAIL;
 	}
 	return PNK_REV_OK;
 }
 
+/* The CRLs the cache holds for this file, if it has them. */
+static int
+load_cached(struct pnk_revoke *rv, size_t src, int *hitp, char *why,
+    size_t whylen)
+{
+	struct pnk_crlcache_entry *e = NULL;
+	uint8_t *store = NULL;
+	size_t n = 0, i;
+	int r = PNK_REV_OK;
+
+	*hitp = 0;
+	if (rv->ncaches == PNK_REV_CRLS_MAX ||
+	    pnk_crlcache_load(rv->o->rundir, rv->srcs[src].file,
+	    &rv->srcs[src].st, &e, &n, &store) != 0)
+		return PNK_REV_OK;
+	*hitp = 1;
+	rv->caches[rv->ncaches++] = store;	/* the CRLs point into it */
+	for (i = 0; i < n && r == PNK_REV_OK; i++)
+		r = add_crl(rv, src, e[i].der, e[i].len, &e[i], why, whylen);
+	pnk_crlcache_free(e);
+	return r;
+}
+
 /* One file: a DER CRL, or PEM blocks of them. */
 static int
-load_crl_file(struct pnk_revoke *rv, const char *path, int dirfd,
-    const char *name, const char *shown, char *why, size_t whylen)
+load_crl_file(struct pnk_revoke *rv, int dirfd, const char *name,
+    const char *shown, char *why, size_t whylen)
 {
 	uint8_t *text = NULL, *der = NULL;
-	size_t len = 0, off = 0, line = 0, derlen = 0, n = 0;
+	size_t len = 0, off = 0, line = 0, derlen = 0, n = 0, src;
+	struct timespec before;
+	struct stat st;
 	char err[256];
-	int r;
+	int fd, hit, r, clock_ok;
 
-	if ((r = read_list(dirfd, name, shown, &text, &len, why,
-	    whylen)) != PNK_REV_OK)
-		return r;
-	if (len > 0 && text[0] == 0x30) {
-		r = add_crl(rv, path, shown, text, len, why, whylen);
+	/* The clock before the file is read: see pnk_crlcache_settled. */
+	clock_ok = clock_gettime(CLOCK_REALTIME, &before) == 0;
+	if ((fd = open_list(dirfd, name, shown, &st, why, whylen)) == -1)
+		return PNK_REV_UNAVAIL;
+	if ((r = add_src(rv, shown, &st, &src, why, whylen)) == PNK_REV_OK)
+		rv->srcs[src].settled = clock_ok &&
+		    pnk_crlcache_settled(&st, &before);
+	if (r != PNK_REV_OK ||
+	    (r = load_cached(rv, src, &hit, why, whylen)) != PNK_REV_OK || hit ||
+	    (r = read_open_list(fd, shown, &text, &len, why, whylen)) !=
+	    PNK_REV_OK) {
+		close(fd);
 		return r;
 	}
+	close(fd);
+	rv->srcs[src].dirty = 1;
+	if (len > 0 && text[0] == 0x30)
+		return add_crl(rv, src, text, len, NULL, why, whylen);
 	for (;;) {
 		err[0] = '\0';
 		if (nk_crl_pem_next((const char *)text, len, &off, &line, &der,
@@ -188,12 +302,40 @@ load_crl_file(struct pnk_revoke *rv, const char *path, int dirfd,
 			break;
 		}
 		n++;
-		if ((r = add_crl(rv, path, shown, der, derlen, why,
+		if ((r = add_crl(rv, src, der, derlen, NULL, why,
 		    whylen)) != PNK_REV_OK)
 			break;
 	}
 	free(text);
 	return r;
+}
+
+/* Write the cache of each file read in full or verified anew. */
+static void
+store_caches(struct pnk_revoke *rv)
+{
+	struct pnk_crlcache_entry *e;
+	size_t s, i, n;
+
+	for (s = 0; s < rv->nsrcs; s++) {
+		if (!rv->srcs[s].dirty || !rv->srcs[s].settled)
+			continue;
+		if ((e = calloc(rv->ncrls, sizeof(*e))) == NULL)
+			return;
+		for (i = n = 0; i < rv->ncrls; i++) {
+			if (rv->crls[i].src != s)
+				continue;
+			e[n].der = rv->crls[i].der;
+			e[n].len = rv->crls[i].len;
+			e[n].verified = rv->crls[i].verified;
+			memcpy(e[n++].verified_by, rv->crls[i].verified_by,
+			    PNK_SPKI_HASH_LEN);
+		}
+		if (n > 0 && pnk_crlcache_store(rv->o->rundir, rv->srcs[s].file,
+		    &rv->srcs[s].st, e, n) == 0)
+			rv->srcs[s].dirty = 0;
+		free(e);	/* the DER stays the CRL's */
+	}
 }
 
 static int
@@ -262,8 +404,7 @@ load_crl_dir(struct pnk_revoke *rv, const char *path, int fd, char *why,
 	}
 	for (i = 0; i < n && r == PNK_REV_OK; i++) {
 		snprintf(shown, sizeof(shown), "%s/%s", path, names[i]);
-		r = load_crl_file(rv, path, dirfd(d), names[i], shown, why,
-		    whylen);
+		r = load_crl_file(rv, dirfd(d), names[i], shown, why, whylen);
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
@@ -287,8 +428,7 @@ load_crls(struct pnk_revoke *rv, char *why, size_t whylen)
 		if (fd != -1)
 			r = load_crl_dir(rv, path, fd, why, whylen);
 		else if (errno == ENOTDIR)
-			r = load_crl_file(rv, path, AT_FDCWD, path, path, why,
-			    whylen);
+			r = load_crl_file(rv, AT_FDCWD, path, path, why, whylen);
 		else {
 			nk_errf(why, whylen, "%s: %s", path, errno == ELOOP ?
 			    "is a symbolic link" : strerror(errno));
@@ -405,32 +545,58 @@ names_issuer(const struct rev_crl *c, const uint8_t *subj, size_t subjlen)
 	    memcmp(c->crl.issuer, subj, subjlen) == 0;
 }
 
-/* c must be signed by issuer. */
+/* SHA-256 of the issuer's SubjectPublicKeyInfo: the key, for the cache. */
 static int
-crl_trusted(struct rev_crl *c, X509 *issuer, const char *dn, char *why,
-    size_t whylen)
+spki_hash(X509 *issuer, uint8_t *md)
+{
+	unsigned char *der = NULL;
+	size_t mdlen = 0;
+	int len, r;
+
+	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(issuer), &der)) <= 0)
+		return -1;
+	r = nk_sha2(256, der, (size_t)len, md, &mdlen);
+	OPENSSL_free(der);
+	return r == 0 && mdlen == PNK_SPKI_HASH_LEN ? 0 : -1;
+}
+
+/* c must be signed by issuer: now, earlier this login, or per the cache. */
+static int
+crl_trusted(struct pnk_revoke *rv, struct rev_crl *c, X509 *issuer,
+    const char *dn, char *why, size_t whylen)
 {
 	const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(issuer);
+	uint8_t key[PNK_SPKI_HASH_LEN];
+	const char *file = rv->srcs[c->src].file;
 	char err[256];
 
-	if (c->verified_by == issuer)
+	if (c->checked_with == issuer)
 		return PNK_REV_OK;
 	if (c->crl.akid != NULL && skid != NULL &&
 	    ((size_t)ASN1_STRING_length(skid) != c->crl.akidlen ||
 	    memcmp(ASN1_STRING_get0_data(skid), c->crl.akid,
 	    c->crl.akidlen) != 0)) {
 		nk_errf(why, whylen, "CRL %s names issuer '%s' but another key "
-		    "signed it (authority key id)", c->file, dn);
+		    "signed it (authority key id)", file, dn);
 		return PNK_REV_UNAVAIL;
 	}
-	err[0] = '\0';
-	if (nk_crl_verify(&c->crl, X509_get0_pubkey(issuer), err,
-	    sizeof(err)) != 0) {
-		nk_errf(why, whylen, "CRL %s does not verify against its issuer "
-		    "'%s': %s", c->file, dn, err);
+	if (spki_hash(issuer, key) != 0) {
+		nk_errf(why, whylen, "cannot read the key of issuer '%s'", dn);
 		return PNK_REV_UNAVAIL;
 	}
-	c->verified_by = issuer;
+	if (!c->verified || memcmp(c->verified_by, key, sizeof(key)) != 0) {
+		err[0] = '\0';
+		if (nk_crl_verify(&c->crl, X509_get0_pubkey(issuer), err,
+		    sizeof(err)) != 0) {
+			nk_errf(why, whylen, "CRL %s does not verify against its "
+			    "issuer '%s': %s", file, dn, err);
+			return PNK_REV_UNAVAIL;
+		}
+		c->verified = 1;
+		memcpy(c->verified_by, key, sizeof(key));
+		rv->srcs[c->src].dirty = 1;
+	}
+	c->checked_with = issuer;
 	return PNK_REV_OK;
 }
 
@@ -441,22 +607,24 @@ crl_fresh(struct pnk_revoke *rv, const struct rev_crl *c, int64_t now,
 {
 	char msg[512];
 
+	const char *file = rv->srcs[c->src].file;
+
 	if (now < c->crl.this_update) {
 		nk_errf(why, whylen, "CRL %s is not valid yet (thisUpdate is "
-		    "%lld s ahead)", c->file, (long long)(c->crl.this_update - now));
+		    "%lld s ahead)", file, (long long)(c->crl.this_update - now));
 		return PNK_REV_UNAVAIL;
 	}
 	if (now <= c->crl.next_update)
 		return PNK_REV_OK;
 	if (now - c->crl.next_update > (int64_t)rv->o->crl_grace) {
 		nk_errf(why, whylen, "CRL %s expired %lld s ago (nextUpdate "
-		    "passed; crl_grace=%us)", c->file,
+		    "passed; crl_grace=%us)", file,
 		    (long long)(now - c->crl.next_update), rv->o->crl_grace);
 		return PNK_REV_UNAVAIL;
 	}
 	if (rv->note != NULL) {
 		snprintf(msg, sizeof(msg), "CRL %s expired %lld s ago; used "
-		    "within crl_grace=%us", c->file,
+		    "within crl_grace=%us", file,
 		    (long long)(now - c->crl.next_update), rv->o->crl_grace);
 		rv->note(rv->arg, msg);
 	}
@@ -491,7 +659,7 @@ crl_judge(struct pnk_revoke *rv, X509 *x, X509 *issuer, int64_t now,
 	for (i = 0; i < rv->ncrls; i++) {
 		if (!names_issuer(&rv->crls[i], subj, subjlen))
 			continue;
-		if ((r = crl_trusted(&rv->crls[i], issuer, dn, why,
+		if ((r = crl_trusted(rv, &rv->crls[i], issuer, dn, why,
 		    whylen)) != PNK_REV_OK)
 			return r;
 		if (newest == NULL ||
@@ -508,7 +676,7 @@ crl_judge(struct pnk_revoke *rv, X509 *x, X509 *issuer, int64_t now,
 		return r;
 	if (hit != NULL) {
 		nk_errf(why, whylen, "certificate serial %s issuer '%s' "
-		    "revoked by CRL %s", hex, dn, hit->file);
+		    "revoked by CRL %s", hex, dn, rv->srcs[hit->src].file);
 		return PNK_REV_REVOKED;
 	}
 	return PNK_REV_OK;
@@ -528,11 +696,12 @@ pnk_rev_cert(struct pnk_revoke *rv, STACK_OF(X509) *chain,
 			return r;
 		n = sk_X509_num(chain);
 		/* The last is the trust anchor: no CRL speaks for it. */
-		for (i = 0; i + 1 < n; i++)
-			if ((r = crl_judge(rv, sk_X509_value(chain, i),
-			    sk_X509_value(chain, i + 1), now, why,
-			    whylen)) != PNK_REV_OK)
-				return r;
+		for (r = PNK_REV_OK, i = 0; i + 1 < n && r == PNK_REV_OK; i++)
+			r = crl_judge(rv, sk_X509_value(chain, i),
+			    sk_X509_value(chain, i + 1), now, why, whylen);
+		store_caches(rv);
+		if (r != PNK_REV_OK)
+			return r;
 	}
 	if (rv->o->krl == NULL)
 		return PNK_REV_OK;

@@ -261,9 +261,10 @@ pnk_rundir_check(const char *rundir, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/* RUNDIR/auth, opened; made (0700) when create is set. */
-static int
-ticket_dir(const char *rundir, int create, char *errbuf, size_t errlen)
+/* RUNDIR/name, opened; made (0700) when create is set. */
+int
+pnk_rundir_subdir(const char *rundir, const char *name, int create,
+    char *errbuf, size_t errlen)
 {
 	char path[PATH_LEN_MAX];
 	struct stat st;
@@ -271,7 +272,7 @@ ticket_dir(const char *rundir, int create, char *errbuf, size_t errlen)
 
 	if (create && (r = pnk_rundir_check(rundir, errbuf, errlen)) != 0)
 		return r;
-	if ((size_t)snprintf(path, sizeof(path), "%s/" TICKET_DIR, rundir) >=
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", rundir, name) >=
 	    sizeof(path)) {
 		nk_errf(errbuf, errlen, "%s: path too long", rundir);
 		return NKHSM_ERR_TOO_LARGE;
@@ -296,6 +297,12 @@ ticket_dir(const char *rundir, int create, char *errbuf, size_t errlen)
 		return NKHSM_ERR_PERMISSION;
 	}
 	return fd;
+}
+
+static int
+ticket_dir(const char *rundir, int create, char *errbuf, size_t errlen)
+{
+	return pnk_rundir_subdir(rundir, TICKET_DIR, create, errbuf, errlen);
 }
 
 /* The file name of a reference: t-SHA256(ref) in hex. */

@@ -199,6 +199,22 @@ pam_service cutkrl "auth required $PAM_MOD $PAM_BASE token=pkcs11:token=user krl
 expect_unavail cutkrl "cut.krl: offset [0-9]*: truncated" "a truncated KRL"
 pam_service nokrl "auth required $PAM_MOD $PAM_BASE token=pkcs11:token=user krl=$T/nosuch.krl"
 expect_unavail nokrl "nosuch.krl: No such file" "a missing krl= file"
+# A token with a revoked key and a good one logs in with the good one; the
+# revoked one alone is refused before the PIN.
+nk keygen --token pkcs11:token=user --label second --id 02 \
+    --pin-source env:NK_TEST_PIN >/dev/null || exit 99
+nk pubkey 'pkcs11:token=user;id=%02' > "$T/second.pub"
+ssh-keygen -q -k -f "$T/one.krl" "$T/tok.pub" || exit 99
+chmod 644 "$T/one.krl"
+cat "$T/tok.pub" "$T/second.pub" > "$AUTHFILE"
+pam_service onekrl "auth required $PAM_MOD $PAM_BASE token=pkcs11:token=user krl=$T/one.krl"
+pam_run onekrl authenticate "$USER_PIN\n"
+expect_pam "$R_SUCCESS" "krl=: the revoked key listed first, the good one second: PAM_SUCCESS"
+install -o "$PAM_USER" -m 600 "$T/tok.pub" "$AUTHFILE"
+pam_run onekrl authenticate "$USER_PIN\n"
+expect_pam "$R_AUTH_ERR" "krl=: the revoked key alone (ssh-keygen -k's KRL): PAM_AUTH_ERR"
+grep -q "PIN for" "$T/pam.out" && fail "krl=, revoked key: the PIN was asked for" ||
+    pass "krl=, revoked key: no PIN prompt"
 # A CRL with the CA's name, signed by another key (openssl ca, no authority
 # key id: the signature decides).
 subj=$(openssl x509 -in "$T/ca.pem" -noout -subject -nameopt compat | sed 's/^subject=//')
@@ -252,6 +268,75 @@ SOFT="auth required $PAM_MOD $PAM_BASE token=pkcs11:token=soft ca=$T/soft.crt"
 pam_service fresh "$SOFT crl=$T/fresh.pem"
 pam_run fresh authenticate "$USER_PIN\n"
 expect_pam "$R_SUCCESS" "software CA, current CRL: PAM_SUCCESS"
+# The cache of verified CRLs (RUNDIR/crl): written at a login that read a
+# CRL file 2 s or more after its last change, used while the CRL file is
+# the same file, never after it changes.
+cachefiles() { find "$RUNDIR/crl" -type f -perm 600 -user root 2>/dev/null | wc -l; }
+sscrl() {	# sscrl SERIAL OUT: soft's CRL that revokes SERIAL alone
+	mkdir -p "$T/ss.db"
+	printf 'R\t301201000000Z\t261130000000Z\t%s\tunknown\t/CN=x\n' "$1" \
+	    > "$T/ss.db/index.txt"
+	printf '[ca]\ndefault_ca = c\n[c]\ndatabase = %s\ndefault_md = sha256\n' \
+	    "$T/ss.db/index.txt" > "$T/ss.db/cnf"
+	openssl ca -batch -config "$T/ss.db/cnf" -gencrl -keyfile "$T/soft.key" \
+	    -cert "$T/soft.crt" -out "$2" -crldays 1 2>/dev/null || exit 99
+}
+# Two CRLs of the same size (ECDSA signatures vary by a byte or two): one
+# revokes another serial, one the user's (4242 = 0x1092).
+sscrl 1093 "$T/other.pem"
+i=0
+while sscrl 1092 "$T/revoking.pem"; [ "$(wc -c < "$T/revoking.pem")" -ne "$(wc -c < "$T/other.pem")" ]; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || { echo "no CRLs of the same size" >&2; exit 99; }
+done
+cp "$T/fresh.pem" "$T/cached.pem"
+cp "$T/other.pem" "$T/same.pem"
+cp "$T/fresh.pem" "$T/ahead.pem"
+touch -d '1 hour' "$T/ahead.pem"
+rm -rf "$RUNDIR/crl"
+pam_service ahead "$SOFT crl=$T/ahead.pem"
+pam_run ahead authenticate "$USER_PIN\n"
+expect_pam "$R_SUCCESS" "cache: a CRL file dated an hour ahead: PAM_SUCCESS"
+n=$(cachefiles)
+[ "$n" -eq 0 ] && pass "cache: a CRL file dated in the future is not cached" ||
+    fail "cache: a CRL file dated in the future was cached ($n files)"
+sleep 2
+pam_service cached "$SOFT crl=$T/cached.pem"
+pam_run cached authenticate "$USER_PIN\n"
+expect_pam "$R_SUCCESS" "cache: the first login with a CRL: PAM_SUCCESS"
+n=$(cachefiles)
+[ "$n" -eq 1 ] && pass "cache: one root-only file in RUNDIR/crl" ||
+    fail "cache: $n files in RUNDIR/crl, wanted one root-only file"
+pam_run cached authenticate "$USER_PIN\n"
+expect_pam "$R_SUCCESS" "cache: a second login: PAM_SUCCESS"
+# Written over in place, with the same size and the modification time set
+# back: only the change time tells the new CRL from the cached one.
+pam_service same "$SOFT crl=$T/same.pem"
+pam_run same authenticate "$USER_PIN\n"
+expect_pam "$R_SUCCESS" "cache: a CRL that revokes another serial: PAM_SUCCESS"
+n=$(cachefiles)
+[ "$n" -eq 2 ] && pass "cache: the second CRL file cached" ||
+    fail "cache: $n files in RUNDIR/crl, wanted two"
+touch -r "$T/same.pem" "$T/same.ref"
+cat "$T/revoking.pem" > "$T/same.pem"
+touch -r "$T/same.ref" "$T/same.pem"
+pam_run same authenticate "$USER_PIN\n"
+expect_pam "$R_AUTH_ERR" "cache: written over with a CRL of the same size and mtime that revokes the user: PAM_AUTH_ERR"
+cat "$T/stale.pem" > "$T/cached.pem"
+pam_run cached authenticate "$USER_PIN\n"
+expect_pam "$R_UNAVAIL" "cache: the CRL file written over with an expired CRL: PAM_AUTHINFO_UNAVAIL"
+soft_ca evilsoft "/CN=soft ca"
+gencrl evilsoft "$T/forgedsoft.pem" -crldays 7
+cat "$T/forgedsoft.pem" > "$T/cached.pem"
+pam_run cached authenticate "$USER_PIN\n"
+expect_grep "does not verify against its issuer" "$T/pam.out" \
+    "cache: written over with another key's CRL: does not verify"
+cat "$T/fresh.pem" > "$T/cached.pem"
+sleep 2
+pam_run cached authenticate "$USER_PIN\n"
+for f in "$RUNDIR"/crl/c*; do printf 'not a cache' > "$f"; done
+pam_run cached authenticate "$USER_PIN\n"
+expect_pam "$R_SUCCESS" "cache: a damaged cache file is not used: PAM_SUCCESS"
 pam_service stale "$SOFT crl=$T/stale.pem"
 expect_unavail stale "expired [0-9]* s ago" "a CRL whose nextUpdate passed a day ago"
 pam_service grace "$SOFT crl=$T/stale.pem crl_grace=2d"
