@@ -63,3 +63,13 @@ bench-card: bench/card_floor tools/nkhsm-tool pam_nkhsm/pam_nkhsm.la \
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    sh '$(abs_top_srcdir)/bench/card.sh'
 .PHONY: bench-card
+
+# Revocation in a PAM login: a CRL and a KRL of 10,000 against none
+# (bench/revoke.sh, bench/revgen.py writes the lists).
+EXTRA_DIST += bench/revoke.sh bench/revgen.py
+bench: bench-revoke
+bench-revoke: tools/nkhsm-tool pam_nkhsm/pam_nkhsm.la pam_nkhsm/nkhsm-pam-helper \
+    tests/p11mod/libnkfault.la
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    SOFTHSM_MODULE='$(softhsm_module)' sh '$(abs_top_srcdir)/bench/revoke.sh'
+.PHONY: bench-revoke
