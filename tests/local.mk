@@ -57,6 +57,7 @@ INTEGRATION_TESTS = \
 	tests/integration/card-pam.sh \
 	tests/integration/card-pam-fault.sh \
 	tests/integration/card-pam-hints.sh \
+	tests/integration/card-revoke.sh \
 	tests/integration/pam-revoke.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/README tests/integration/common.sh \
