@@ -177,9 +177,9 @@ FUZZ_HOTPLUG_CPP_FLAGS = $(FUZZ_CPP_FLAGS) -I$(top_srcdir)/udev
 FUZZ_HOTPLUG_LIBS = udev/libnkhotplug.la $(FUZZ_LIBS) $(UDEV_LIBS)
 
 check_PROGRAMS += fuzz/replay_hotplug_conf fuzz/replay_hotplug_event \
-	fuzz/replay_hotplug_record
+	fuzz/replay_hotplug_record fuzz/replay_hotplug_reader
 TESTS += fuzz/replay_hotplug_conf fuzz/replay_hotplug_event \
-	fuzz/replay_hotplug_record
+	fuzz/replay_hotplug_record fuzz/replay_hotplug_reader
 
 fuzz_replay_hotplug_conf_SOURCES = fuzz/fuzz_hotplug_conf.c fuzz/replay.c \
 	$(FUZZ_HDR)
@@ -199,9 +199,15 @@ fuzz_replay_hotplug_record_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS) \
 	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/hotplug_record"'
 fuzz_replay_hotplug_record_LDADD = $(FUZZ_HOTPLUG_LIBS)
 
+fuzz_replay_hotplug_reader_SOURCES = fuzz/fuzz_hotplug_reader.c \
+	fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_hotplug_reader_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/hotplug_reader"'
+fuzz_replay_hotplug_reader_LDADD = $(FUZZ_HOTPLUG_LIBS)
+
 if ENABLE_FUZZING
 noinst_PROGRAMS += fuzz/fuzz_hotplug_conf fuzz/fuzz_hotplug_event \
-	fuzz/fuzz_hotplug_record
+	fuzz/fuzz_hotplug_record fuzz/fuzz_hotplug_reader
 
 fuzz_fuzz_hotplug_conf_SOURCES = fuzz/fuzz_hotplug_conf.c $(FUZZ_HDR)
 fuzz_fuzz_hotplug_conf_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS)
@@ -220,6 +226,12 @@ fuzz_fuzz_hotplug_record_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS)
 fuzz_fuzz_hotplug_record_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_hotplug_record_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_hotplug_record_LDADD = $(FUZZ_HOTPLUG_LIBS)
+
+fuzz_fuzz_hotplug_reader_SOURCES = fuzz/fuzz_hotplug_reader.c $(FUZZ_HDR)
+fuzz_fuzz_hotplug_reader_CPPFLAGS = $(FUZZ_HOTPLUG_CPP_FLAGS)
+fuzz_fuzz_hotplug_reader_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_hotplug_reader_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_hotplug_reader_LDADD = $(FUZZ_HOTPLUG_LIBS)
 endif
 
 # nkhsm-sshca's log entries: sshca/ledgerlog.c is compiled into the target.

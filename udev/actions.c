@@ -162,9 +162,11 @@ run_action(struct hp_ctx *ctx, const struct hp_exec *ex,
 	describe(ex, what, sizeof(what));
 	if (ctx->dry_run) {
 		hp_plan("run %s as %s with NKHSM_EVENT=%s NKHSM_SERIAL=%s "
-		    "NKHSM_SYSPATH=%s NKHSM_OWNER=%s", what,
+		    "NKHSM_SYSPATH=%s NKHSM_OWNER=%s%s%s", what,
 		    user != NULL ? user : "root", ae->event, ae->serial,
-		    ae->syspath, ae->owner);
+		    ae->syspath, ae->owner, ae->reader != NULL &&
+		    ae->reader[0] != '\0' ? " NKHSM_READER=" : "",
+		    ae->reader != NULL ? ae->reader : "");
 		return 0;
 	}
 	if (ctx->running >= ctx->conf->max_children) {
@@ -213,7 +215,8 @@ hp_do_remove(struct hp_ctx *ctx, const struct hp_event *ev,
 		if ((r = hp_records_load(c->rundir, (what & HP_DO_LOCK) == 0,
 		    &recs, &nrec, err, sizeof(err))) != 0 &&
 		    (what & HP_DO_LOCK) != 0) {
-			hp_log(LOG_ERR, "remove %s: %s", ev->syspath, err);
+			hp_log(LOG_ERR, "remove %s: %s", hp_event_what(ev),
+			    err);
 			failed = 1;
 		}
 	}
@@ -233,19 +236,22 @@ hp_do_remove(struct hp_ctx *ctx, const struct hp_event *ev,
 	if ((what & HP_DO_LOCK) == 0)
 		goto actions;
 	hp_log(LOG_INFO, "remove %s serial '%s': %zu of %zu session records "
-	    "bound (serial_match %s%s)", ev->syspath, e1, nbound, nrec,
-	    hp_match_name(c->serial_match), ev->serial[0] == '\0' &&
-	    c->serial_match != HP_MATCH_ABSENT ? ", serial unknown: absent" :
-	    "");
+	    "bound (%s%s)", hp_event_what(ev), e1, nbound, nrec,
+	    ev->card ? "the card's own serial" : "serial_match ",
+	    ev->card ? "" : hp_match_name(c->serial_match));
+	if (!ev->card && ev->serial[0] == '\0' &&
+	    c->serial_match != HP_MATCH_ABSENT)
+		hp_log(LOG_INFO, "remove %s: serial unknown, bound as absent",
+		    hp_event_what(ev));
 	if (c->on_remove == HP_REMOVE_NONE) {
 		hp_log(LOG_INFO, "remove %s: on_remove none, nothing locked",
-		    ev->syspath);
+		    hp_event_what(ev));
 		goto actions;
 	}
 	if (nbound == 0 && (c->on_remove == HP_REMOVE_LOCK_TOKEN ||
 	    owners.n == 0)) {
 		hp_log(LOG_INFO, "remove %s: no session bound to it, nothing "
-		    "to lock", ev->syspath);
+		    "to lock", hp_event_what(ev));
 		goto actions;
 	}
 	if ((t = calloc(TARGETS_MAX, sizeof(*t))) == NULL) {
@@ -255,7 +261,8 @@ hp_do_remove(struct hp_ctx *ctx, const struct hp_event *ev,
 	if ((r = hp_logind_list(c, &sess, &nsess)) != 0) {
 		/* Fail closed: still lock the ids the records name. */
 		hp_log(LOG_ERR, "remove %s: cannot list logind sessions; "
-		    "locking the recorded session ids unchecked", ev->syspath);
+		    "locking the recorded session ids unchecked",
+		    hp_event_what(ev));
 		failed = 1;
 		for (i = 0; i < nrec; i++) {
 			struct hp_session s1;
@@ -306,7 +313,7 @@ hp_do_remove(struct hp_ctx *ctx, const struct hp_event *ev,
 			    "session of the token's owner", NULL);
 	if (nt == 0)
 		hp_log(LOG_INFO, "remove %s: no live session to lock",
-		    ev->syspath);
+		    hp_event_what(ev));
  lock:
 	for (i = 0; i < nt; i++) {
 		if (ctx->dry_run) {
@@ -317,12 +324,12 @@ hp_do_remove(struct hp_ctx *ctx, const struct hp_event *ev,
 		}
 		if ((r = hp_logind_call(c, "LockSession", t[i].id)) != 0) {
 			hp_log(LOG_ERR, "remove %s: lock of session %s of %s "
-			    "failed", ev->syspath, t[i].id, t[i].user);
+			    "failed", hp_event_what(ev), t[i].id, t[i].user);
 			failed = 1;
 			continue;
 		}
 		hp_log(LOG_NOTICE, "remove %s: locked session %s of %s (%s%s%s)",
-		    ev->syspath, t[i].id, t[i].user, t[i].why,
+		    hp_event_what(ev), t[i].id, t[i].user, t[i].why,
 		    t[i].file[0] ? " " : "", t[i].file);
 		if (locked != NULL && *nlockedp < maxlocked) {
 			snprintf(locked[*nlockedp].id, sizeof(locked[0].id),
@@ -339,6 +346,7 @@ hp_do_remove(struct hp_ctx *ctx, const struct hp_event *ev,
 	ae.event = "remove";
 	ae.serial = ev->serial;
 	ae.syspath = ev->syspath;
+	ae.reader = ev->reader;
 	ae.owner = owner;
 	for (i = 0; i < c->n_remove; i++)
 		if (run_action(ctx, &c->remove_exec[i], &ae,
@@ -401,8 +409,8 @@ hp_do_insert(struct hp_ctx *ctx, const struct hp_event *ev)
 		if (c->n_user > 0 || c->n_insert > 0) {
 			if (hp_records_load(c->rundir, 1, &recs, &nrec, err,
 			    sizeof(err)) != 0)
-				hp_log(LOG_WARNING, "add %s: %s", ev->syspath,
-				    err);
+				hp_log(LOG_WARNING, "add %s: %s",
+				    hp_event_what(ev), err);
 			for (i = 0; i < nrec; i++)
 				if (hp_serial_same(recs[i].serial, ev->serial,
 				    ev->serial_altered))
@@ -411,11 +419,12 @@ hp_do_insert(struct hp_ctx *ctx, const struct hp_event *ev)
 	}
 	users_join(&owners, owner, sizeof(owner));
 	hp_log(LOG_INFO, "add %s serial '%s'%s: owners '%s', %zu admin and "
-	    "%zu user actions", ev->syspath, e1, ev->serial_altered ?
+	    "%zu user actions", hp_event_what(ev), e1, ev->serial_altered ?
 	    " (sanitized)" : "", owner, c->n_insert, c->n_user * owners.n);
 	ae.event = "add";
 	ae.serial = ev->serial;
 	ae.syspath = ev->syspath;
+	ae.reader = ev->reader;
 	ae.owner = owner;
 	for (i = 0; i < c->n_insert; i++)
 		if (run_action(ctx, &c->insert_exec[i], &ae,

@@ -48,6 +48,7 @@ enum key_id {
 	K_RUN_AS,
 	K_RUNDIR,
 	K_DBUS_SEND,
+	K_CARD_TIMEOUT,
 	K_INSERT_EXEC,		/* repeatable from here */
 	K_REMOVE_EXEC,
 	K_USER_EXEC,
@@ -271,6 +272,14 @@ set_settle(struct hp_conf *c, const struct words *ws, char *why,
 }
 
 static int
+set_card_timeout(struct hp_conf *c, const struct words *ws, char *why,
+    size_t whylen)
+{
+	return duration(ws, "card_timeout", 1000, 120000, &c->card_timeout_ms,
+	    why, whylen);
+}
+
+static int
 set_lock_interval(struct hp_conf *c, const struct words *ws, char *why,
     size_t whylen)
 {
@@ -479,6 +488,7 @@ static const struct keydef keys[] = {
 	{ "run_as",		K_RUN_AS,		set_run_as },
 	{ "rundir",		K_RUNDIR,		set_rundir },
 	{ "dbus_send",		K_DBUS_SEND,		set_dbus_send },
+	{ "card_timeout",	K_CARD_TIMEOUT,		set_card_timeout },
 	{ "insert_exec",	K_INSERT_EXEC,		set_insert_exec },
 	{ "remove_exec",	K_REMOVE_EXEC,		set_remove_exec },
 	{ "user_exec",		K_USER_EXEC,		set_user_exec },
@@ -517,6 +527,7 @@ conf_defaults(struct hp_conf *c)
 	c->escalate = HP_ESCALATE_NONE;
 	c->grace_ms = 3000;
 	c->settle_ms = 500;
+	c->card_timeout_ms = 10000;
 	c->lock_interval_ms = 250;
 	c->timeout_ms = 10000;
 	c->rate_count = 20;

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nkhsm.h"
+
 /* The Nitrokey HSM's USB id (kernel PRODUCT "20a0/4230/<bcdDevice>"). */
 #define HP_VENDOR_ID		0x20a0
 #define HP_PRODUCT_ID		0x4230
@@ -43,6 +45,8 @@
 #define HP_REPLY_MAX		(256 * 1024)	/* dbus-send output */
 #define HP_DEV_MAX		64	/* tokens tracked by --monitor */
 #define HP_RATE_MAX		1000	/* largest rate limit count */
+#define HP_READER_MAX		128	/* sanitized PC/SC reader name */
+#define HP_READERS_MAX		16	/* PC/SC readers watched */
 
 /* Exit codes (documented in nkhsm-hotplug(8)). */
 #define HP_EXIT_OK		0
@@ -68,7 +72,13 @@ struct hp_event {
 	char		serial[HP_SERIAL_MAX + 1];	/* sanitized; "" unknown */
 	int		serial_altered;	/* sanitizing changed or cut it */
 	unsigned long long seqnum;
+	/* A card in a PC/SC reader (cards.c): syspath is its USB device's, if
+	 * known, and serial the one the card itself gave when it answered. */
+	char		reader[HP_READER_MAX + 1];	/* sanitized; "" udev */
+	int		card;		/* serial read from the card */
 };
+/* What a log line calls the event's token: its syspath, else its reader. */
+const char *hp_event_what(const struct hp_event *ev);
 
 /* The udev properties an event is made of (NULL: absent). */
 struct hp_props {
@@ -172,6 +182,7 @@ struct hp_conf {
 	enum hp_escalate	 escalate;
 	unsigned int		 grace_ms;
 	unsigned int		 settle_ms;
+	unsigned int		 card_timeout_ms;
 	unsigned int		 lock_interval_ms;
 	unsigned int		 timeout_ms;
 	unsigned int		 rate_count;
@@ -274,6 +285,7 @@ struct hp_action_env {
 	const char	*serial;
 	const char	*syspath;
 	const char	*owner;
+	const char	*reader;
 };
 /*
  * Start an action: clean environment, fds above 2 closed, stdin /dev/null,
@@ -287,6 +299,8 @@ int hp_wait_children(pid_t *pids, size_t n, unsigned int timeout_ms);
 void hp_kill_group(pid_t pid, int sig);
 /* 1: pid exited and was reaped (its group killed first); 0: running. */
 int hp_reap(pid_t pid, int *statusp);
+/* Close every descriptor from lowfd up (in a child). */
+void hp_close_from(int lowfd);
 
 /* Rate limit: at most count starts in any window. */
 struct hp_rate {
@@ -328,10 +342,74 @@ int hp_do_escalate(struct hp_ctx *ctx, const struct hp_session *locked,
     size_t n);
 int hp_do_insert(struct hp_ctx *ctx, const struct hp_event *ev);
 
+/* The program: nkhsm-hotplug's main(). */
+int hp_main(int argc, char **argv);
+
 /* The monitor (--monitor). */
 int hp_monitor(struct hp_ctx *ctx, const char *conf_path);
 /* Present Nitrokey HSMs per udev, without skip (may be NULL). */
 int hp_enumerate(struct hp_present *present, const char *skip);
+
+/*
+ * Cards over PC/SC (cards.c). pcscd is asked through libnkhsm only, and
+ * always from child processes: a watcher that reports the readers each
+ * time they change, and probes that read one card's serial, each under a
+ * deadline, so that a card that stops answering holds up nothing else.
+ */
+struct hp_snapshot {
+	uint32_t	magic;
+	int32_t		err;		/* 0, or why the watcher stopped */
+	uint32_t	n;
+	nkhsm_reader_t	r[HP_READERS_MAX];
+};
+/* Start the watcher; *fdp receives its snapshots (hp_watch_read). */
+int hp_watch_start(pid_t *pidp, int *fdp);
+/* One whole snapshot: 0, or -1 when the watcher is gone or broke. */
+int hp_watch_read(int fd, struct hp_snapshot *s);
+
+struct hp_probe_msg {
+	int32_t		pid;
+	int32_t		err;		/* 0, or NKHSM_ERR_* */
+	char		serial[HP_SERIAL_MAX + 1];	/* sanitized */
+	int		altered;
+	char		reader[NKHSM_READER_NAME_MAX];	/* raw */
+};
+/*
+ * Start a probe that writes one hp_probe_msg to wfd: the serial of the
+ * SmartCard-HSM in reader; or, with reader NULL, of the first one to
+ * answer in a reader named after the USB serial usb, waiting up to
+ * wait_ms for it to appear. NKHSM_ERR_PCSC in the message: no pcscd.
+ */
+int hp_probe_start(int wfd, const char *reader, const char *usb,
+    unsigned int wait_ms, pid_t *pidp);
+int hp_probe_read(int fd, struct hp_probe_msg *m);
+
+/*
+ * The USB serial in a reader's name, as pcscd names USB readers:
+ * "Vendor Product (SERIAL) 00 00". 0 and the sanitized serial; -1 when the
+ * name has none or it had to be sanitized (then it names nothing).
+ */
+int hp_reader_usb_serial(const char *name, char *out, size_t outlen);
+enum hp_card_change {
+	HP_CARD_NONE = 0,
+	HP_CARD_IN,		/* a card was inserted (or its reader came) */
+	HP_CARD_OUT,		/* removed (or its reader went) */
+	HP_CARD_OUT_IN,		/* another card since the last look */
+};
+/* What happened in a reader between two looks (NULL: not listed). */
+enum hp_card_change hp_card_diff(const nkhsm_reader_t *was,
+    const nkhsm_reader_t *now);
+/* The reader of that name in a snapshot, or NULL. */
+const nkhsm_reader_t *hp_snapshot_find(const struct hp_snapshot *s,
+    const char *name);
+
+/*
+ * One-shot add: wait for the card of the USB device ev (its reader is
+ * named after ev's serial) to answer, at most card_timeout; its serial and
+ * reader go into ev. 0; 1 when pcscd is not there (act on the USB event);
+ * NKHSM_ERR_TIMEOUT or another error when no card answered.
+ */
+int hp_card_of_device(const struct hp_conf *c, struct hp_event *ev);
 
 /* Logging: syslog, or the journal's stderr, or stderr (tests). */
 void hp_log_open(int to_stderr, int verbose);

@@ -7,7 +7,8 @@
 noinst_LTLIBRARIES += udev/libnkhotplug.la
 udev_libnkhotplug_la_SOURCES = udev/hotplug.h udev/util.c udev/event.c \
 	udev/conf.c udev/record.c udev/logind.c udev/spawn.c \
-	udev/ratelimit.c udev/actions.c udev/monitor.c
+	udev/ratelimit.c udev/actions.c udev/monitor.c udev/monitor.h \
+	udev/moncards.c udev/cards.c udev/nkhsm-hotplug.c
 HOTPLUG_CPP_FLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/udev $(UDEV_CFLAGS) \
 	$(OPENSSL_CFLAGS) -DNKHSM_SYSCONFDIR='"$(sysconfdir)"'
 HOTPLUG_LIBS = udev/libnkhotplug.la lib/libnkhsm_core.la $(UDEV_LIBS) \
@@ -15,7 +16,7 @@ HOTPLUG_LIBS = udev/libnkhotplug.la lib/libnkhsm_core.la $(UDEV_LIBS) \
 udev_libnkhotplug_la_CPPFLAGS = $(HOTPLUG_CPP_FLAGS)
 
 sbin_PROGRAMS += udev/nkhsm-hotplug
-udev_nkhsm_hotplug_SOURCES = udev/nkhsm-hotplug.c
+udev_nkhsm_hotplug_SOURCES = udev/hotplug-main.c
 udev_nkhsm_hotplug_CPPFLAGS = $(HOTPLUG_CPP_FLAGS)
 udev_nkhsm_hotplug_LDADD = $(HOTPLUG_LIBS)
 
@@ -40,10 +41,12 @@ HOTPLUG_TESTS = \
 	tests/integration/hotplug-monitor.sh \
 	tests/integration/hotplug-lock.sh \
 	tests/integration/hotplug-storm.sh \
-	tests/integration/hotplug-serial.sh
+	tests/integration/hotplug-serial.sh \
+	tests/integration/hotplug-card.sh
 TESTS += $(HOTPLUG_TESTS)
 EXTRA_DIST += $(HOTPLUG_TESTS) tests/integration/hotplug-common.sh \
 	tests/hotplug/testbed.py tests/hotplug/rulecheck.py \
+	tests/hotplug/vcard.py \
 	tests/hotplug/record-action.sh bench/hotplug.sh
 
 # Removal latency and idle cost: make bench-hotplug, also run by make bench.

@@ -34,46 +34,10 @@
 #include "nkhsm.h"
 #include "nk-int.h"
 #include "hotplug.h"
+#include "monitor.h"
 
 #define BATCH_MAX	512		/* events read before acting */
 #define RCVBUF_SIZE	(4 * 1024 * 1024)
-#define KIDS_MAX	64
-#define LOCKED_MAX	256		/* sessions one worker escalates */
-#define KILL_GRACE_MS	1000
-#define WORKER_MS	30000		/* a lock round's budget, plus grace */
-#define NEVER		INT64_MAX
-
-struct dev {
-	int		used;
-	int		present;
-	int		removed;	/* its removal was acted on */
-	int		want_lock;	/* removed in this batch */
-	int64_t		insert_at;	/* 0: no insertion pending */
-	int64_t		lock_at;	/* 0: no deferred lock round */
-	int64_t		last_lock;
-	pid_t		worker;		/* its lock round, if running */
-	int64_t		worker_deadline;
-	int		again;		/* removed again while it ran */
-	struct hp_event	ev;		/* syspath, serial */
-};
-
-struct kid {
-	pid_t		pid;
-	int64_t		deadline;
-	int		stage;		/* 0 running, 1 TERM sent, 2 KILL */
-	char		what[128];
-};
-
-struct mon {
-	struct hp_ctx		*ctx;
-	const char		*conf_path;
-	struct udev		*udev;
-	struct udev_monitor	*um;
-	int			 sfd;
-	struct dev		 dev[HP_DEV_MAX];
-	struct kid		 kid[KIDS_MAX];
-	unsigned long		 events, ignored, dups, rounds, deferred;
-};
 
 /* Properties of a udev device as the event parser wants them. */
 static void
@@ -134,20 +98,20 @@ hp_enumerate(struct hp_present *present, const char *skip)
 	return r;
 }
 
-static struct dev *
-dev_find(struct mon *m, const char *syspath, int create)
+struct dev *
+dev_find(struct mon *m, const char *key, int create)
 {
 	struct dev *free_slot = NULL;
 	size_t i;
 
 	for (i = 0; i < HP_DEV_MAX; i++) {
-		if (m->dev[i].used &&
-		    strcmp(m->dev[i].ev.syspath, syspath) == 0)
+		if (m->dev[i].used && strcmp(m->dev[i].key, key) == 0)
 			return &m->dev[i];
 		if (free_slot == NULL && (!m->dev[i].used ||
 		    (!m->dev[i].present && !m->dev[i].want_lock &&
 		    m->dev[i].lock_at == 0 && m->dev[i].insert_at == 0 &&
-		    m->dev[i].worker == 0 && !m->dev[i].again)))
+		    m->dev[i].worker == 0 && !m->dev[i].again &&
+		    m->dev[i].probe == 0)))
 			free_slot = &m->dev[i];
 	}
 	if (!create || free_slot == NULL)
@@ -155,12 +119,15 @@ dev_find(struct mon *m, const char *syspath, int create)
 	memset(free_slot, 0, sizeof(*free_slot));
 	free_slot->used = 1;
 	free_slot->last_lock = -NEVER / 2;
-	snprintf(free_slot->ev.syspath, sizeof(free_slot->ev.syspath), "%s",
-	    syspath);
+	snprintf(free_slot->key, sizeof(free_slot->key), "%s", key);
+	/* A USB device's key is its syspath; a card's is not a path. */
+	if (key[0] == '/')
+		snprintf(free_slot->ev.syspath, sizeof(free_slot->ev.syspath),
+		    "%s", key);
 	return free_slot;
 }
 
-static void
+void
 present_set(const struct mon *m, struct hp_present *p, const char *skip)
 {
 	size_t i;
@@ -168,10 +135,11 @@ present_set(const struct mon *m, struct hp_present *p, const char *skip)
 	memset(p, 0, sizeof(*p));
 	for (i = 0; i < HP_DEV_MAX; i++) {
 		if (!m->dev[i].used || !m->dev[i].present ||
-		    strcmp(m->dev[i].ev.syspath, skip) == 0)
+		    strcmp(m->dev[i].key, skip) == 0)
 			continue;
-		memcpy(p->dev[p->n].syspath, m->dev[i].ev.syspath,
-		    sizeof(p->dev[0].syspath));
+		/* A card by its key: never equal to a USB device's syspath. */
+		snprintf(p->dev[p->n].syspath, sizeof(p->dev[0].syspath), "%s",
+		    m->dev[i].is_card ? m->dev[i].key : m->dev[i].ev.syspath);
 		memcpy(p->dev[p->n].serial, m->dev[i].ev.serial,
 		    sizeof(p->dev[0].serial));
 		p->dev[p->n].serial_altered = m->dev[i].ev.serial_altered;
@@ -236,6 +204,8 @@ worker(struct mon *m, struct dev *d, const struct hp_present *present)
 
 	close(m->sfd);
 	close(udev_monitor_get_fd(m->um));
+	if (m->watch_fd != -1)
+		close(m->watch_fd);
 	(void)signal(SIGTERM, SIG_DFL);
 	(void)signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
@@ -269,7 +239,7 @@ lock_round(struct mon *m, struct dev *d, int64_t now)
 		m->deferred++;
 		return;
 	}
-	present_set(m, &present, d->ev.syspath);
+	present_set(m, &present, d->key);
 	d->ev.action = HP_EV_REMOVE;
 	m->rounds++;
 	d->last_lock = now;
@@ -304,7 +274,7 @@ request_round(struct mon *m, struct dev *d, int64_t now)
 	else if (d->lock_at == 0) {
 		d->lock_at = d->last_lock + iv;
 		hp_log(LOG_DEBUG, "remove %s: lock round deferred by %lldms "
-		    "(lock_interval)", d->ev.syspath,
+		    "(lock_interval)", hp_event_what(&d->ev),
 		    (long long)(d->lock_at - now));
 	}
 }
@@ -339,9 +309,9 @@ reap_workers(struct mon *m)
 			continue;
 		if (r == 1 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 			hp_log(LOG_WARNING, "remove %s: the lock round failed",
-			    d->ev.syspath);
+			    hp_event_what(&d->ev));
 		d->worker = 0;
-		present_set(m, &present, d->ev.syspath);
+		present_set(m, &present, d->key);
 		(void)hp_do_remove(m->ctx, &d->ev, &present, HP_DO_ACTIONS,
 		    NULL, 0, &n);
 		if (d->again) {
@@ -388,6 +358,8 @@ handle_event(struct mon *m, struct udev_device *ud, int64_t now)
 		d->present = 1;
 		d->removed = 0;
 		d->ev = ev;
+		if (mc_udev_add(m, d))
+			return;
 		d->insert_at = now + m->ctx->conf->settle_ms;
 		if (d->insert_at == 0)
 			d->insert_at = 1;
@@ -420,6 +392,8 @@ handle_event(struct mon *m, struct udev_device *ud, int64_t now)
 		ev.serial_altered = d->ev.serial_altered;
 	}
 	d->ev = ev;
+	if (mc_udev_remove(m, d, &ev))
+		return;
 	d->want_lock = 1;
 }
 
@@ -438,7 +412,7 @@ resync(struct mon *m, int64_t now)
 	hp_log(LOG_WARNING, "events lost; resynchronizing with udev");
 	for (i = 0; i < HP_DEV_MAX; i++) {
 		d = &m->dev[i];
-		if (!d->used || !d->present)
+		if (!d->used || !d->present || d->is_card)
 			continue;
 		for (j = 0; j < p.n; j++)
 			if (strcmp(p.dev[j].syspath, d->ev.syspath) == 0)
@@ -459,7 +433,8 @@ resync(struct mon *m, int64_t now)
 		d->ev.action = HP_EV_ADD;
 		memcpy(d->ev.serial, p.dev[j].serial, sizeof(d->ev.serial));
 		d->ev.serial_altered = p.dev[j].serial_altered;
-		d->insert_at = now + m->ctx->conf->settle_ms + 1;
+		if (!mc_udev_add(m, d))
+			d->insert_at = now + m->ctx->conf->settle_ms + 1;
 	}
 }
 
@@ -508,7 +483,7 @@ run_timers(struct mon *m)
 		}
 		if (d->worker > 0 && d->worker_deadline <= now) {
 			hp_log(LOG_ERR, "remove %s: the lock round is taking "
-			    "too long; killing it", d->ev.syspath);
+			    "too long; killing it", hp_event_what(&d->ev));
 			(void)kill(d->worker, SIGKILL);
 			d->worker_deadline = now + KILL_GRACE_MS;
 		}
@@ -535,7 +510,7 @@ run_timers(struct mon *m)
 		if (m->kid[i].stage < 2 && m->kid[i].deadline < next)
 			next = m->kid[i].deadline;
 	}
-	return next;
+	return mc_timers(m, now, next);
 }
 
 static void
@@ -549,7 +524,7 @@ dump_state(const struct mon *m)
 			continue;
 		n++;
 		hp_log(LOG_INFO, "state: %s serial '%s' %s%s%s",
-		    m->dev[i].ev.syspath, hp_esc(m->dev[i].ev.serial, e,
+		    hp_event_what(&m->dev[i].ev), hp_esc(m->dev[i].ev.serial, e,
 		    sizeof(e)), m->dev[i].present ? "present" : "absent",
 		    m->dev[i].insert_at ? ", insertion pending" : "",
 		    m->dev[i].lock_at || m->dev[i].worker || m->dev[i].again ?
@@ -559,6 +534,7 @@ dump_state(const struct mon *m)
 	    "coalesced, %lu lock rounds, %lu deferred, %zu actions running",
 	    n, m->events, m->ignored, m->dups, m->rounds, m->deferred,
 	    m->ctx->running);
+	mc_dump(m);
 }
 
 static void
@@ -642,6 +618,8 @@ setup(struct mon *m)
 		udev_device_unref(d);
 	}
 	udev_enumerate_unref(en);
+	/* Without pcscd the udev path acts alone: not an error. */
+	(void)mc_start(m);
 	hp_log(LOG_NOTICE, "monitoring Nitrokey HSM events: %zu present, "
 	    "on_remove %s, serial_match %s%s", n,
 	    hp_on_remove_name(m->ctx->conf->on_remove),
@@ -664,7 +642,7 @@ stop(struct mon *m)
 		    (!m->dev[i].want_lock && m->dev[i].lock_at == 0 &&
 		    !m->dev[i].again))
 			continue;
-		present_set(m, &present, m->dev[i].ev.syspath);
+		present_set(m, &present, m->dev[i].key);
 		m->dev[i].ev.action = HP_EV_REMOVE;
 		(void)hp_do_remove(m->ctx, &m->dev[i].ev, &present,
 		    HP_DO_LOCK, NULL, 0, &n);
@@ -685,13 +663,14 @@ stop(struct mon *m)
 	for (i = 0; i < KIDS_MAX; i++)
 		if (m->kid[i].pid > 0)
 			hp_kill_group(m->kid[i].pid, SIGTERM);
+	mc_stop(m);
 }
 
 int
 hp_monitor(struct hp_ctx *ctx, const char *conf_path)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pfd[2];
+	struct pollfd pfd[4];
 	struct mon *m;
 	int64_t next, now;
 	int timeout, quit = 0, r = -1;
@@ -701,6 +680,7 @@ hp_monitor(struct hp_ctx *ctx, const char *conf_path)
 	m->ctx = ctx;
 	m->conf_path = conf_path;
 	m->sfd = -1;
+	m->watch_fd = m->probe_rd = m->probe_wr = -1;
 	ctx->on_spawn = on_spawn;
 	ctx->spawn_arg = m;
 	if (ctx->conf->max_children > KIDS_MAX)
@@ -711,8 +691,12 @@ hp_monitor(struct hp_ctx *ctx, const char *conf_path)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = m->sfd;
 	pfd[1].events = POLLIN;
+	pfd[2].events = POLLIN;
+	pfd[3].events = POLLIN;
 	while (!quit) {
 		next = run_timers(m);
+		pfd[2].fd = m->watch_fd;	/* -1 while PC/SC is not watched */
+		pfd[3].fd = m->probe_rd;
 		now = hp_now_ms();
 		if (next == NEVER)
 			timeout = -1;	/* idle: sleep until something happens */
@@ -720,7 +704,7 @@ hp_monitor(struct hp_ctx *ctx, const char *conf_path)
 			timeout = 0;
 		else
 			timeout = next - now > 60000 ? 60000 : (int)(next - now);
-		if (poll(pfd, 2, timeout) == -1) {
+		if (poll(pfd, 4, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			hp_log(LOG_ERR, "poll: %s", strerror(errno));
@@ -749,6 +733,13 @@ hp_monitor(struct hp_ctx *ctx, const char *conf_path)
 		}
 		if (!quit && (pfd[0].revents & POLLIN))
 			drain(m);
+		if (!quit && pfd[3].fd != -1 && (pfd[3].revents & POLLIN))
+			mc_probe_ready(m);
+		if (!quit && pfd[2].fd != -1 && (pfd[2].revents &
+		    (POLLIN | POLLHUP | POLLERR)))
+			mc_watch_ready(m, hp_now_ms());
+		if (!quit)
+			flush_locks(m, hp_now_ms());
 	}
 	r = 0;
  out:

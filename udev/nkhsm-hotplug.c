@@ -8,8 +8,12 @@
  *
  * With SYSPATH (the systemd unit passes %I) the device is looked up in
  * udev; without, the event comes from the environment (udev RUN+=). The
- * add run remembers the serial under RUNDIR/hotplug, because on remove the
- * device, and with it its properties, is gone.
+ * add run waits for the token's card to answer over PC/SC (when pcscd
+ * runs) and remembers its serial, and the USB serial, under RUNDIR/hotplug,
+ * because on remove the device, and with it its properties, is gone.
+ *
+ * hp_main is the program; main() (hotplug-main.c) only calls it, so that a
+ * test build can first put its own PC/SC table under libnkhsm.
  */
 #include "config.h"
 
@@ -101,16 +105,19 @@ state_path(const char *dir, const char *syspath, char *out, size_t outlen)
 	return 0;
 }
 
+/* "serial=USB\n" and, once its card answered, "card=SERIAL\n". */
 static int
-state_read(const char *path, char *serial, size_t seriallen, int64_t *agep)
+state_read(const char *path, char *serial, size_t seriallen, char *card,
+    size_t cardlen, int64_t *agep)
 {
-	char buf[STATE_MAX + 1];
+	char buf[STATE_MAX + 1], *nl;
 	struct timespec now;
 	struct stat st;
 	ssize_t n;
 	int fd;
 
 	serial[0] = '\0';
+	card[0] = '\0';
 	*agep = INT64_MAX;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) ==
 	    -1)
@@ -124,7 +131,12 @@ state_read(const char *path, char *serial, size_t seriallen, int64_t *agep)
 	buf[n] = '\0';
 	if (strncmp(buf, "serial=", 7) != 0)
 		return -1;
-	buf[strcspn(buf, "\n")] = '\0';
+	nl = buf + strcspn(buf, "\n");
+	if (*nl == '\n' && strncmp(nl + 1, "card=", 5) == 0) {
+		nl[1 + 5 + strcspn(nl + 1 + 5, "\n")] = '\0';
+		(void)hp_sanitize(nl + 1 + 5, card, cardlen);
+	}
+	*nl = '\0';
 	(void)hp_sanitize(buf + 7, serial, seriallen);
 	if (clock_gettime(CLOCK_REALTIME, &now) == 0)
 		*agep = ((int64_t)now.tv_sec - st.st_mtim.tv_sec) * 1000 +
@@ -133,12 +145,13 @@ state_read(const char *path, char *serial, size_t seriallen, int64_t *agep)
 }
 
 static int
-state_write(const char *path, const char *serial)
+state_write(const char *path, const char *serial, const char *card)
 {
 	char tmp[HP_PATH_MAX + HP_SYSPATH_MAX + 32], buf[STATE_MAX];
 	int fd, n;
 
-	n = snprintf(buf, sizeof(buf), "serial=%s\n", serial);
+	n = snprintf(buf, sizeof(buf), "serial=%s\n%s%s%s", serial,
+	    card[0] != '\0' ? "card=" : "", card, card[0] != '\0' ? "\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(buf) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -1;
@@ -204,6 +217,39 @@ event_from_device(const char *syspath, const char *action,
 	return r;
 }
 
+/*
+ * The insertion actions run when the token's card answers over PC/SC,
+ * with the card's serial, which is kept for the removal. Without pcscd
+ * they run on the USB event, as they always did.
+ */
+static int
+await_card(const struct hp_conf *c, struct hp_event *ev, const char *spath)
+{
+	char usb[HP_SERIAL_MAX + 1], e[HP_SERIAL_MAX * 4 + 8];
+	int r;
+
+	memcpy(usb, ev->serial, sizeof(usb));
+	if ((r = hp_card_of_device(c, ev)) == 1) {
+		hp_log(LOG_NOTICE, "add %s: pcscd is not reachable; acting on "
+		    "the USB event", ev->syspath);
+		return 0;
+	}
+	if (r != 0) {
+		hp_log(LOG_WARNING, "add %s: no card answered over PC/SC within "
+		    "%ums (%s); no insertion actions", ev->syspath,
+		    c->card_timeout_ms, r == NKHSM_ERR_NO_TOKEN ?
+		    "no reader is named after its USB serial" :
+		    nkhsm_strerror(r));
+		return -1;
+	}
+	hp_log(LOG_INFO, "add %s: card serial '%s' answered in reader %s",
+	    ev->syspath, hp_esc(ev->serial, e, sizeof(e)), ev->reader);
+	if (spath[0] != '\0' && state_write(spath, usb, ev->serial) != 0)
+		hp_log(LOG_WARNING, "add %s: cannot record the card's serial; "
+		    "its removal will use serial_match", ev->syspath);
+	return 0;
+}
+
 static int
 oneshot(struct hp_ctx *ctx, enum hp_action verb, const char *syspath)
 {
@@ -215,7 +261,7 @@ oneshot(struct hp_ctx *ctx, enum hp_action verb, const char *syspath)
 	struct stat st;
 	char why[256], dir[HP_PATH_MAX + 16], spath[2 * HP_PATH_MAX];
 	char rate[HP_PATH_MAX + 32], e[HP_SYSPATH_MAX * 4 + 8];
-	char old[HP_SERIAL_MAX + 1];
+	char old[HP_SERIAL_MAX + 1], oldcard[HP_SERIAL_MAX + 1];
 	int64_t age;
 	size_t nlocked = 0;
 	int r, failed = 0, have_state = 0;
@@ -264,7 +310,8 @@ oneshot(struct hp_ctx *ctx, enum hp_action verb, const char *syspath)
 	    state_path(dir, ev.syspath, spath, sizeof(spath)) == 0) {
 		snprintf(rate, sizeof(rate), "%s/rate", dir);
 		ctx->rate_file = rate;
-		have_state = state_read(spath, old, sizeof(old), &age) == 0;
+		have_state = state_read(spath, old, sizeof(old), oldcard,
+		    sizeof(oldcard), &age) == 0;
 	} else if (!ctx->dry_run)
 		failed = 1;
 	if ((pl = calloc(1, sizeof(*pl))) == NULL)
@@ -274,6 +321,12 @@ oneshot(struct hp_ctx *ctx, enum hp_action verb, const char *syspath)
 	if (verb == HP_EV_REMOVE) {
 		if (ev.serial[0] == '\0' && have_state)
 			memcpy(ev.serial, old, sizeof(ev.serial));
+		/* Its card answered at insertion: that serial names it. */
+		if (have_state && oldcard[0] != '\0') {
+			memcpy(ev.serial, oldcard, sizeof(ev.serial));
+			ev.serial_altered = 0;
+			ev.card = 1;
+		}
 		if (hp_enumerate(&present, ev.syspath) < 0) {
 			hp_log(LOG_WARNING, "remove %s: cannot enumerate the "
 			    "tokens still present", ev.syspath);
@@ -300,18 +353,24 @@ oneshot(struct hp_ctx *ctx, enum hp_action verb, const char *syspath)
 		}
 		/* A serial that had to be altered names nothing later. */
 		if (!ctx->dry_run && (spath[0] == '\0' || state_write(spath,
-		    ev.serial_altered ? "" : ev.serial) != 0))
+		    ev.serial_altered ? "" : ev.serial, "") != 0))
 			hp_log(LOG_WARNING, "add %s: cannot record the serial; "
 			    "its removal will use serial_match absent",
 			    ev.syspath);
-		if (ctx->dry_run)
+		if (ctx->dry_run) {
 			hp_plan("wait %ums for the token to settle",
 			    c->settle_ms);
-		else {
+			hp_plan("wait up to %ums for its card to answer over "
+			    "PC/SC, if pcscd runs", c->card_timeout_ms);
+		} else {
 			sleep_ms(c->settle_ms);
 			if (stat(ev.syspath, &st) != 0) {
 				hp_log(LOG_INFO, "add %s: gone within settle, "
 				    "no insertion actions", ev.syspath);
+				goto out;
+			}
+			if (await_card(c, &ev, spath) != 0) {
+				failed = 1;
 				goto out;
 			}
 		}
@@ -358,9 +417,10 @@ print_summary(const struct hp_conf *c)
 	    hp_on_remove_name(c->on_remove), hp_match_name(c->serial_match),
 	    c->escalate == HP_ESCALATE_TERMINATE ? "terminate" : "none",
 	    c->grace_ms);
-	printf("settle %ums, lock_interval %ums, timeout %ums, rate_limit "
-	    "%u/%ums, max_children %u\n", c->settle_ms, c->lock_interval_ms,
-	    c->timeout_ms, c->rate_count, c->rate_window_ms, c->max_children);
+	printf("settle %ums, card_timeout %ums, lock_interval %ums, timeout "
+	    "%ums, rate_limit %u/%ums, max_children %u\n", c->settle_ms,
+	    c->card_timeout_ms, c->lock_interval_ms, c->timeout_ms,
+	    c->rate_count, c->rate_window_ms, c->max_children);
 	printf("%zu insert_exec, %zu remove_exec, %zu user_exec, %zu owners; "
 	    "actions run as %s; rundir %s\n", c->n_insert, c->n_remove,
 	    c->n_user, c->n_owners, c->run_as[0] ? c->run_as : "root",
@@ -368,7 +428,7 @@ print_summary(const struct hp_conf *c)
 }
 
 int
-main(int argc, char **argv)
+hp_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config",		required_argument,	NULL, 'c' },

@@ -55,8 +55,8 @@ hp_kill_group(pid_t pid, int sig)
 		(void)kill(pid, sig);
 }
 
-static void
-close_from(int lowfd)
+void
+hp_close_from(int lowfd)
 {
 	long max, fd;
 
@@ -99,7 +99,7 @@ child_setup(int out_fd, const struct creds *cr)
 		if (fcntl(2, F_GETFD) == -1 && dup2(null, 2) == -1)
 			_exit(126);
 	}
-	close_from(3);
+	hp_close_from(3);
 	if (cr != NULL && cr->drop) {
 		if (setgroups((size_t)cr->ngroups, cr->groups) != 0 ||
 		    setgid(cr->gid) != 0 || setuid(cr->uid) != 0)
@@ -292,7 +292,9 @@ hp_spawn(const struct hp_exec *ex, const struct hp_action_env *ae,
 	    env_add(envp, &n, "NKHSM_SERIAL", ae->serial, HP_SERIAL_MAX) != 0 ||
 	    env_add(envp, &n, "NKHSM_SYSPATH", ae->syspath,
 	    HP_SYSPATH_MAX) != 0 ||
-	    env_add(envp, &n, "NKHSM_OWNER", ae->owner, HP_OWNER_MAX) != 0) {
+	    env_add(envp, &n, "NKHSM_OWNER", ae->owner, HP_OWNER_MAX) != 0 ||
+	    (ae->reader != NULL && ae->reader[0] != '\0' &&
+	    env_add(envp, &n, "NKHSM_READER", ae->reader, HP_READER_MAX) != 0)) {
 		r = NKHSM_ERR_NOMEM;
 		goto out;
 	}

@@ -201,12 +201,21 @@ hp_serial_same(const char *serial, const char *dev_serial, int dev_altered)
 	return strcmp(serial, dev_serial) == 0;
 }
 
+const char *
+hp_event_what(const struct hp_event *ev)
+{
+	return ev->reader[0] != '\0' ? ev->reader : ev->syspath;
+}
+
 int
 hp_record_bound(enum hp_match mode, const char *record_serial,
     const struct hp_event *ev, const struct hp_present *present)
 {
 	size_t i;
 
+	/* The card said who it is: that serial, exactly, and nothing else. */
+	if (ev->card)
+		return hp_serial_same(record_serial, ev->serial, 0);
 	/* Without the removed token's own serial only "absent" can decide. */
 	if (mode == HP_MATCH_EXACT && ev->serial[0] != '\0' &&
 	    !ev->serial_altered)

@@ -18,3 +18,10 @@ tests_pcscfault_nkhsm_pam_helper_fault_LDADD = lib/libnkhsm_core.la $(OPENSSL_LI
 
 tests_pcscfault_nkreaders_SOURCES = tests/pcscfault/nkreaders.c
 tests_pcscfault_nkreaders_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)
+
+# nkhsm-hotplug over a PC/SC table that makes the kit's reader come and go
+# like a Nitrokey HSM's, or its card hang (hotplug-card.sh).
+check_PROGRAMS += tests/pcscfault/nkhsm-hotplug-fake
+tests_pcscfault_nkhsm_hotplug_fake_SOURCES = tests/pcscfault/hotplugfake.c
+tests_pcscfault_nkhsm_hotplug_fake_CPPFLAGS = $(HOTPLUG_CPP_FLAGS) $(PCSC_CFLAGS)
+tests_pcscfault_nkhsm_hotplug_fake_LDADD = $(HOTPLUG_LIBS)

@@ -94,6 +94,14 @@ tests_unit_test_hotplug_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/udev
 tests_unit_test_hotplug_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_hotplug_LDADD = udev/libnkhotplug.la $(UNIT_LIBS) $(UDEV_LIBS)
 
+# Its PC/SC decisions: reader names, reader changes, binding by card serial.
+check_PROGRAMS += tests/unit/test_hotplug_cards
+TESTS += tests/unit/test_hotplug_cards
+tests_unit_test_hotplug_cards_SOURCES = tests/unit/test_hotplug_cards.c
+tests_unit_test_hotplug_cards_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/udev
+tests_unit_test_hotplug_cards_CFLAGS = $(UNIT_CC_FLAGS)
+tests_unit_test_hotplug_cards_LDADD = udev/libnkhotplug.la $(UNIT_LIBS) $(UDEV_LIBS)
+
 # Every allocation of each parser fails in turn (--wrap): NKHSM_ERR_NOMEM,
 # no crash, and no leak under the sanitizer build's leak checker.
 check_PROGRAMS += tests/unit/test_nomem
