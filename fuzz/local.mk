@@ -73,19 +73,19 @@ fuzz_fuzz_sig_LDADD = $(FUZZ_LIBS)
 endif
 
 # pam_nkhsm's parsers: the module's sources are compiled into the target.
-FUZZ_PAM_CPP_FLAGS = $(FUZZ_CPP_FLAGS) -I$(top_srcdir)/pam_nkhsm
+FUZZ_PAM_CPP_FLAGS = $(FUZZ_CPP_FLAGS) -I$(top_srcdir)/pam_nkhsm -I$(top_srcdir)/pamconf
 
 check_PROGRAMS += fuzz/replay_pamopts fuzz/replay_authfile
 TESTS += fuzz/replay_pamopts fuzz/replay_authfile
 
-fuzz_replay_pamopts_SOURCES = fuzz/fuzz_pamopts.c pam_nkhsm/options.c \
+fuzz_replay_pamopts_SOURCES = fuzz/fuzz_pamopts.c pamconf/options.c \
 	fuzz/replay.c $(FUZZ_HDR)
 fuzz_replay_pamopts_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS) \
 	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/pamopts"'
 fuzz_replay_pamopts_LDADD = $(FUZZ_LIBS)
 
-fuzz_replay_authfile_SOURCES = fuzz/fuzz_authfile.c pam_nkhsm/authfile.c \
-	pam_nkhsm/keyopts.c pam_nkhsm/from.c pam_nkhsm/util.c \
+fuzz_replay_authfile_SOURCES = fuzz/fuzz_authfile.c pamconf/authfile.c \
+	pamconf/keyopts.c pamconf/from.c pamconf/escape.c \
 	fuzz/replay.c $(FUZZ_HDR)
 fuzz_replay_authfile_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS) \
 	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/authfile"'
@@ -94,26 +94,26 @@ fuzz_replay_authfile_LDADD = $(FUZZ_LIBS)
 if ENABLE_FUZZING
 noinst_PROGRAMS += fuzz/fuzz_pamopts fuzz/fuzz_authfile
 
-fuzz_fuzz_pamopts_SOURCES = fuzz/fuzz_pamopts.c pam_nkhsm/options.c \
+fuzz_fuzz_pamopts_SOURCES = fuzz/fuzz_pamopts.c pamconf/options.c \
 	$(FUZZ_HDR)
 fuzz_fuzz_pamopts_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS)
 fuzz_fuzz_pamopts_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_pamopts_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_pamopts_LDADD = $(FUZZ_LIBS)
 
-fuzz_fuzz_authfile_SOURCES = fuzz/fuzz_authfile.c pam_nkhsm/authfile.c \
-	pam_nkhsm/keyopts.c pam_nkhsm/from.c pam_nkhsm/util.c $(FUZZ_HDR)
+fuzz_fuzz_authfile_SOURCES = fuzz/fuzz_authfile.c pamconf/authfile.c \
+	pamconf/keyopts.c pamconf/from.c pamconf/escape.c $(FUZZ_HDR)
 fuzz_fuzz_authfile_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS)
 fuzz_fuzz_authfile_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_authfile_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_authfile_LDADD = $(FUZZ_LIBS)
 endif
 
-# from= pattern lists (pam_nkhsm/from.c).
+# from= pattern lists (pamconf/from.c).
 check_PROGRAMS += fuzz/replay_from
 TESTS += fuzz/replay_from
 
-fuzz_replay_from_SOURCES = fuzz/fuzz_from.c pam_nkhsm/from.c fuzz/replay.c \
+fuzz_replay_from_SOURCES = fuzz/fuzz_from.c pamconf/from.c fuzz/replay.c \
 	$(FUZZ_HDR)
 fuzz_replay_from_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS) \
 	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/from"'
@@ -122,7 +122,7 @@ fuzz_replay_from_LDADD = $(FUZZ_LIBS)
 if ENABLE_FUZZING
 noinst_PROGRAMS += fuzz/fuzz_from
 
-fuzz_fuzz_from_SOURCES = fuzz/fuzz_from.c pam_nkhsm/from.c $(FUZZ_HDR)
+fuzz_fuzz_from_SOURCES = fuzz/fuzz_from.c pamconf/from.c $(FUZZ_HDR)
 fuzz_fuzz_from_CPPFLAGS = $(FUZZ_PAM_CPP_FLAGS)
 fuzz_fuzz_from_CFLAGS = $(FUZZ_CC_FLAGS)
 fuzz_fuzz_from_LDFLAGS = $(FUZZ_LD_FLAGS)

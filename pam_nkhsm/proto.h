@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "pamconf.h"
 
 #define PNK_MSG_MAX		(64 * 1024)
 
@@ -28,11 +29,6 @@
 #define DISCOVER_KEYS	0	/* find a token key equal to one of the blobs */
 #define DISCOVER_CERTS	1	/* send the certificates for the module to judge */
 #define DISCOVER_TOKEN	2	/* just the token (PIN change) */
-
-/* Drivers (driver=): how the helper reaches a SmartCard-HSM. */
-#define PNK_DRIVER_AUTO		0	/* PC/SC directly when the module is OpenSC's */
-#define PNK_DRIVER_PCSC		1	/* PC/SC directly, nothing else */
-#define PNK_DRIVER_PKCS11	2	/* the PKCS#11 module, never PC/SC */
 
 /* helper -> module */
 #define R_ERROR		100	/* u32 (int32) error, string detail */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* util.c - the challenge and log escaping */
+/* util.c - the challenge, token names and the helper's answers */
 #include "config.h"
 
 #include <stdio.h>
@@ -37,24 +37,6 @@ pnk_challenge(const char *host, const char *service, const char *user,
 		return r;
 	}
 	return 0;
-}
-
-void
-pnk_escape(const char *in, char *out, size_t outlen)
-{
-	size_t o = 0;
-
-	if (outlen == 0)
-		return;
-	for (; in != NULL && *in != '\0' && o + 5 < outlen; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"')
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
 }
 
 void

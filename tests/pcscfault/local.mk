@@ -13,7 +13,7 @@ tests_pcscfault_nkapdu_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)
 tests_pcscfault_nkhsm_pam_helper_fault_SOURCES = tests/pcscfault/faulthelper.c \
 	pam_nkhsm/helper.c pam_nkhsm/helper.h $(PAMNK_COMMON)
 tests_pcscfault_nkhsm_pam_helper_fault_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) \
-	$(PCSC_CFLAGS) -I$(top_srcdir)/pam_nkhsm
+	$(PCSC_CFLAGS) -I$(top_srcdir)/pam_nkhsm -I$(top_srcdir)/pamconf
 tests_pcscfault_nkhsm_pam_helper_fault_LDADD = lib/libnkhsm_core.la $(OPENSSL_LIBS)
 
 tests_pcscfault_nkreaders_SOURCES = tests/pcscfault/nkreaders.c

@@ -30,15 +30,15 @@ check_PROGRAMS += tests/unit/test_pamopts tests/unit/test_authfile
 TESTS += tests/unit/test_pamopts tests/unit/test_authfile
 
 tests_unit_test_pamopts_SOURCES = tests/unit/test_pamopts.c \
-	pam_nkhsm/options.c
-tests_unit_test_pamopts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
+	pamconf/options.c
+tests_unit_test_pamopts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm -I$(top_srcdir)/pamconf
 tests_unit_test_pamopts_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_pamopts_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_authfile_SOURCES = tests/unit/test_authfile.c \
-	pam_nkhsm/authfile.c pam_nkhsm/keyopts.c pam_nkhsm/from.c \
-	pam_nkhsm/util.c
-tests_unit_test_authfile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
+	pamconf/authfile.c pamconf/keyopts.c pamconf/from.c \
+	pam_nkhsm/util.c pamconf/escape.c
+tests_unit_test_authfile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm -I$(top_srcdir)/pamconf
 tests_unit_test_authfile_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_authfile_LDADD = $(UNIT_LIBS)
 
@@ -46,9 +46,9 @@ tests_unit_test_authfile_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/test_keyopts
 TESTS += tests/unit/test_keyopts
 tests_unit_test_keyopts_SOURCES = tests/unit/test_keyopts.c \
-	pam_nkhsm/keyopts.c pam_nkhsm/from.c pam_nkhsm/authfile.c \
-	pam_nkhsm/util.c
-tests_unit_test_keyopts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
+	pamconf/keyopts.c pamconf/from.c pamconf/authfile.c \
+	pamconf/escape.c
+tests_unit_test_keyopts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm -I$(top_srcdir)/pamconf
 tests_unit_test_keyopts_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_keyopts_LDADD = $(UNIT_LIBS)
 
@@ -56,7 +56,7 @@ tests_unit_test_keyopts_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/test_ticket
 TESTS += tests/unit/test_ticket
 tests_unit_test_ticket_SOURCES = tests/unit/test_ticket.c pam_nkhsm/ticket.c
-tests_unit_test_ticket_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
+tests_unit_test_ticket_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm -I$(top_srcdir)/pamconf
 tests_unit_test_ticket_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_ticket_LDADD = $(UNIT_LIBS)
 
@@ -107,10 +107,10 @@ tests_unit_test_hotplug_cards_LDADD = udev/libnkhotplug.la $(UNIT_LIBS) $(UDEV_L
 check_PROGRAMS += tests/unit/test_nomem
 TESTS += tests/unit/test_nomem
 tests_unit_test_nomem_SOURCES = tests/unit/test_nomem.c \
-	pam_nkhsm/options.c pam_nkhsm/authfile.c pam_nkhsm/keyopts.c \
-	pam_nkhsm/from.c pam_nkhsm/util.c \
+	pamconf/options.c pamconf/authfile.c pamconf/keyopts.c \
+	pamconf/from.c pamconf/escape.c \
 	sshca/policy.c sshca/sshcert.c sshca/sshca.h sshca/ledgerlog.c
-tests_unit_test_nomem_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm \
+tests_unit_test_nomem_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm -I$(top_srcdir)/pamconf \
 	-I$(top_srcdir)/sshca -I$(top_srcdir)/udev
 tests_unit_test_nomem_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_nomem_LDADD = udev/libnkhotplug.la $(UNIT_LIBS) $(UDEV_LIBS)
@@ -125,9 +125,9 @@ check_PROGRAMS += tests/unit/test_keycheck
 TESTS += tests/unit/test_keycheck
 EXTRA_DIST += tests/unit/ed25519_torsion.py
 tests_unit_test_keycheck_SOURCES = tests/unit/test_keycheck.c \
-	sshca/sshcert.c sshca/sshca.h pam_nkhsm/authfile.c pam_nkhsm/keyopts.c \
-	pam_nkhsm/from.c pam_nkhsm/util.c
-tests_unit_test_keycheck_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm \
+	sshca/sshcert.c sshca/sshca.h pamconf/authfile.c pamconf/keyopts.c \
+	pamconf/from.c pamconf/escape.c
+tests_unit_test_keycheck_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm -I$(top_srcdir)/pamconf \
 	-I$(top_srcdir)/sshca
 tests_unit_test_keycheck_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_keycheck_LDADD = $(UNIT_LIBS)
@@ -173,9 +173,9 @@ tests_unit_test_pcsc_LDADD = $(UNIT_LIBS)
 # how the driver is chosen (driver=, cachedir=, nkhsm.conf's driver).
 check_PROGRAMS += tests/unit/test_pammsg
 TESTS += tests/unit/test_pammsg
-tests_unit_test_pammsg_SOURCES = tests/unit/test_pammsg.c pam_nkhsm/util.c \
-	pam_nkhsm/options.c
-tests_unit_test_pammsg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm
+tests_unit_test_pammsg_SOURCES = tests/unit/test_pammsg.c pam_nkhsm/util.c pamconf/escape.c \
+	pamconf/options.c
+tests_unit_test_pammsg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/pam_nkhsm -I$(top_srcdir)/pamconf
 tests_unit_test_pammsg_CFLAGS = $(UNIT_CC_FLAGS)
 tests_unit_test_pammsg_LDADD = $(UNIT_LIBS)
 

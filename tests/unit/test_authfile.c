@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_authfile.c - pam_nkhsm's authorized keys (pam_nkhsm/authfile.c):
+ * test_authfile.c - pam_nkhsm's authorized keys (pamconf/authfile.c):
  * path templates, the line parser, the file and directory checks of
  * pnk_keys_load, and the challenge and log escaping (pam_nkhsm/util.c).
  *

@@ -3,7 +3,7 @@
  * test_keycheck.c - the keys no one should certify or accept
  * (lib/keycheck.c), and the readers that share the check: nkhsm-sshca's
  * subject keys (sshca/sshcert.c) and pam_nkhsm's authorized keys
- * (pam_nkhsm/authfile.c).
+ * (pamconf/authfile.c).
  *
  * The Ed25519 vectors are what tests/unit/ed25519_torsion.py derives from
  * the curve's definition: the 8 points of small order in every encoding

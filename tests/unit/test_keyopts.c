@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_keyopts.c - authorized_keys options as pam_nkhsm honours them
- * (pam_nkhsm/keyopts.c, pam_nkhsm/from.c): from= against the remote host
+ * (pamconf/keyopts.c, pamconf/from.c): from= against the remote host
  * with the pattern-list rules of sshd(8) and ssh_config(5) PATTERNS
  * (wildcards, negation, CIDR), expiry-time= as sshd reads it, and every
  * option that restricts a key making its line unusable, with a reason.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_pamopts.c - pam_nkhsm module arguments (pam_nkhsm/options.c):
+ * test_pamopts.c - pam_nkhsm module arguments (pamconf/options.c):
  * defaults, every option reaching its field, and each refusal with its
  * exact message. After a refusal the struct must be empty (run this under
  * valgrind --leak-check=full to see that nothing leaks on those paths).

@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "nkhsm.h"
-#include "pamnk.h"
+#include "pamconf.h"
 
 #define FROM_ENTRY_MAX	1023	/* as sshd: a longer entry never matches */
 

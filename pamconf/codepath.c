@@ -20,7 +20,7 @@
 
 #include "nkhsm.h"
 #include "nk-int.h"
-#include "pamnk.h"
+#include "pamconf.h"
 
 #define CODE_PATH_MAX	4096
 #define CODE_HOPS_MAX	32	/* symbolic links followed, as the kernel's 40 */

@@ -20,7 +20,7 @@
 #include "nkhsm.h"
 #include "nk-int.h"
 #include "buf.h"
-#include "pamnk.h"
+#include "pamconf.h"
 
 #define PATH_LEN_MAX	4096
 

@@ -30,7 +30,7 @@
 
 #include "nkhsm.h"
 #include "nk-int.h"
-#include "pamnk.h"
+#include "pamconf.h"
 
 #define OPT_NAME_MAX	64
 #define OPT_VALUE_MAX	PNK_AUTHFILE_LINE_MAX

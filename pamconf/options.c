@@ -9,8 +9,7 @@
 
 #include "nkhsm.h"
 #include "nk-int.h"
-#include "pamnk.h"
-#include "proto.h"
+#include "pamconf.h"
 
 static int
 parse_uint(const char *v, unsigned int min, unsigned int max, unsigned int *out)
