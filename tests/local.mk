@@ -59,12 +59,14 @@ INTEGRATION_TESTS = \
 	tests/integration/card-pam-hints.sh \
 	tests/integration/card-revoke.sh \
 	tests/integration/pam-revoke.sh \
-	tests/integration/card-session.sh
+	tests/integration/card-session.sh \
+	tests/integration/card-doctor.sh \
+	tests/integration/tool-doctor.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/assert.sh tests/integration/logind-common.sh \
 	tests/integration/tool-checks.sh tests/integration/sshca-checks.sh \
-	tests/valgrind.supp \
+	tests/integration/doctor-common.sh tests/valgrind.supp \
 	tests/integration/card-common.sh tests/integration/pam-fixed.sh \
 	tests/integration/sshd-common.sh \
 	tests/integration/badkeys.py tests/integration/ledger_tamper.py \

@@ -89,7 +89,8 @@ if want valgrind; then
 	tests/integration/pam-replay.sh tests/integration/pam-bind.sh \
 	tests/integration/sshca-replay.sh tests/integration/card-sshca.sh \
 	tests/integration/card-faults.sh tests/integration/card-pam.sh \
-	tests/integration/pam-revoke.sh"
+	tests/integration/pam-revoke.sh \
+	tests/integration/tool-doctor.sh"
 	(cd build && NKHSM_VALGRIND=1 make -j"$jobs" check TESTS="$vgtests" >valgrind.out 2>&1) || rc=1
 	[ $rc -eq 0 ] || show_failures build
 	end "valgrind" $rc

@@ -22,6 +22,7 @@
 #include "nkhsm.h"
 #include "cli.h"
 #include "csr.h"
+#include "doctor.h"
 
 
 
@@ -39,6 +40,8 @@ struct opts {
 	const char	*signature;
 	const char	*pubkey;
 	const char	*cert;
+	const char	*user;
+	const char	*root;
 	int		 json;
 	int		 ca;
 	int		 store;
@@ -75,6 +78,10 @@ usage(FILE *f)
 "                               sign a message (hashed on the host)\n"
 "  verify [--format der|raw|ssh] -i FILE --signature FILE (URI | --pubkey FILE)\n"
 "                               verify a signature in software\n"
+"  doctor [--user NAME] [--json] [--root DIR]\n"
+"                               say why a token does not work: pcscd, readers,\n"
+"                               cards, PIN, module, udev, PAM, the helper and\n"
+"                               the user's authorized keys; exit 1 on a failure\n"
 "\n"
 "options:\n"
 "  --module PATH        PKCS#11 module (default from the configuration, else\n"
@@ -84,8 +91,9 @@ usage(FILE *f)
 "  --pin-source SRC     env:VAR or file:PATH (default: ask on the terminal)\n"
 "  --allow-final-try    let a non-interactive PIN spend the token's last try\n"
 "  --timeout SECONDS    give up when the token takes longer to answer a call\n"
-"                       (default %d; 0: no limit)\n"
-"  --json               machine-readable output (list, status)\n"
+"                       (default %d; 0: no limit); doctor: a step of its\n"
+"                       token checks\n"
+"  --json               machine-readable output (list, status, doctor)\n"
 "  -o, --output FILE    output file;  -i, --input FILE  input file\n"
 "  -v, --verbose        say more;  -h, --help;  -V, --version\n"
 "\n"
@@ -769,6 +777,25 @@ cmd_verify(struct opts *o, int argc, char **argv)
 	return ret;
 }
 
+static int
+cmd_doctor(struct opts *o, int argc, char **argv)
+{
+	struct doctor_opts d;
+
+	memset(&d, 0, sizeof(d));
+	if (o->root != NULL && o->root[0] != '/') {
+		cli_errx("--root must be an absolute path");
+		return EX_USAGE;
+	}
+	d.module = o->c.module;
+	d.config = o->c.config;
+	d.user = o->user;
+	d.root = o->root;
+	d.timeout = o->c.timeout;
+	d.json = o->json;
+	return doctor_run(&d);
+}
+
 static const struct command commands[] = {
 	{ "list", cmd_list, 0, 0, "json" },
 	{ "status", cmd_status, 0, 1, "json token" },
@@ -779,6 +806,7 @@ static const struct command commands[] = {
 	{ "import", cmd_import, 1, 1, "cert token pin-source allow-final-try" },
 	{ "sign", cmd_sign, 1, 1, "format input output token pin-source allow-final-try" },
 	{ "verify", cmd_verify, 0, 1, "format input signature pubkey token" },
+	{ "doctor", cmd_doctor, 0, 0, "user root json" },
 	{ NULL, NULL, 0, 0, NULL },
 };
 
@@ -811,6 +839,8 @@ main(int argc, char **argv)
 		{ "allow-final-try", no_argument, NULL, 'F' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "pin", required_argument, NULL, 'X' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "root", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -858,6 +888,8 @@ main(int argc, char **argv)
 			if ((ret = cli_parse_timeout(optarg, &o.c.timeout)) != 0)
 				return ret;
 			break;
+		case 'u': o.user = optarg; break;
+		case 'R': o.root = optarg; break;
 		case 'v': o.verbose = 1; break;
 		case 'h':
 			usage(stdout);

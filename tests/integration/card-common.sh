@@ -146,3 +146,20 @@ card_fault_after() {
 	wait "$_pid"
 	fault_rc=$(cat "$T/fault.rc")
 }
+
+# card_wait_reader READER yes|no: until the reader holds a card (yes) or
+# none (no), at most 10 s (a second card for vpcd's other reader comes and
+# goes on its own time; the kit's insert only waits for a card somewhere).
+card_wait_reader() {
+	_i=0
+	while :; do
+		if opensc-tool -l 2>/dev/null | grep -q "Yes.*$1\$"; then
+			[ "$2" = yes ] && return 0
+		else
+			[ "$2" = no ] && return 0
+		fi
+		_i=$((_i + 1))
+		[ $_i -lt 100 ] || return 1
+		sleep 0.1
+	done
+}

@@ -225,12 +225,7 @@ before "add: started" "reader Virtual_PCD_00_01: the card did not answer within"
     "the card put back answers while the other reader's card is stuck"
 kill $VCARD_PID 2>/dev/null
 wait $VCARD_PID 2>/dev/null
-i=0
-while opensc-tool -l 2>/dev/null | grep -q 'Yes.*Virtual PCD 00 01'; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { fail "vcard's card is still in its reader"; break; }
-	sleep 0.1
-done
+card_wait_reader "Virtual PCD 00 01" no || fail "vcard's card is still in its reader"
 
 # 4. A Nitrokey HSM: its reader is named after its USB serial and goes
 # away with it. Pulled udev-first, inserted, pulled PC/SC-first.
