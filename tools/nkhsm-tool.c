@@ -115,8 +115,59 @@ pin_state(unsigned int fl)
 	return "ok";
 }
 
+/*
+ * The exact PIN tries left, where the card says it: PKCS#11 has only
+ * flags, but a SmartCard-HSM answers VERIFY without a PIN with the count.
+ * One walk over the readers, by libnkhsm's PC/SC path, for the tokens
+ * OpenSC emulates; no PIN is sent. -1 where unknown.
+ */
+#define CARDS_MAX	16
+struct card_tries {
+	size_t	n;
+	struct {
+		char	serial[64];
+		int	tries;
+	} c[CARDS_MAX];
+};
+
 static void
-print_token_human(const nkhsm_token_t *t)
+card_tries_read(nkhsm_token_t *const *list, size_t n, struct card_tries *ct)
+{
+	nkhsm_token_t *tok = NULL;
+	nkhsm_ctx_t *ctx = NULL;
+	size_t i, cursor = 0;
+
+	memset(ct, 0, sizeof(*ct));
+	for (i = 0; i < n; i++)
+		if (strcmp(nkhsm_token_model(list[i]), "PKCS#15 emulated") == 0)
+			break;
+	if (i == n || nkhsm_ctx_open_pcsc(0, &ctx) != 0)
+		return;
+	while (ct->n < CARDS_MAX &&
+	    nkhsm_token_next(ctx, NULL, &cursor, &tok) == 0) {
+		snprintf(ct->c[ct->n].serial, sizeof(ct->c[0].serial), "%s",
+		    nkhsm_token_serial(tok));
+		ct->c[ct->n++].tries = nkhsm_token_pin_tries(tok);
+		nkhsm_token_free(&tok);
+	}
+	nkhsm_ctx_free(&ctx);
+}
+
+static int
+card_tries_of(const struct card_tries *ct, const nkhsm_token_t *t)
+{
+	size_t i;
+
+	if (nkhsm_token_pin_tries(t) >= 0)
+		return nkhsm_token_pin_tries(t);
+	for (i = 0; ct != NULL && i < ct->n; i++)
+		if (strcmp(ct->c[i].serial, nkhsm_token_serial(t)) == 0)
+			return ct->c[i].tries;
+	return -1;
+}
+
+static void
+print_token_human(const nkhsm_token_t *t, int tries)
 {
 	unsigned int fl = nkhsm_token_flags(t);
 
@@ -129,13 +180,15 @@ print_token_human(const nkhsm_token_t *t)
 	printf("\n  model:        ");
 	cli_print_safe(stdout, nkhsm_token_model(t));
 	printf("\n  slot:         %lu\n", nkhsm_token_slot(t));
-	printf("  user PIN:     %s%s%s\n", pin_state(fl),
-	    fl & NKHSM_TOKEN_PIN_PAD ? ", PIN pad" : "",
+	printf("  user PIN:     %s", tries == 0 ? "locked" : pin_state(fl));
+	if (tries >= 0)
+		printf(" (%d tr%s left)", tries, tries == 1 ? "y" : "ies");
+	printf("%s%s\n", fl & NKHSM_TOKEN_PIN_PAD ? ", PIN pad" : "",
 	    fl & NKHSM_TOKEN_PIN_TO_BE_CHANGED ? ", must be changed" : "");
 }
 
 static void
-print_token_json(const nkhsm_token_t *t)
+print_token_json(const nkhsm_token_t *t, int tries)
 {
 	unsigned int fl = nkhsm_token_flags(t);
 	size_t minpin, maxpin;
@@ -151,20 +204,26 @@ print_token_json(const nkhsm_token_t *t)
 	cli_print_json_str(stdout, nkhsm_token_model(t));
 	printf(",\"slot\":%lu,\"pin\":{\"state\":\"%s\",\"count_low\":%s,"
 	    "\"final_try\":%s,\"locked\":%s,\"pin_pad\":%s,"
-	    "\"to_be_changed\":%s,\"min_len\":%zu,\"max_len\":%zu}}",
-	    nkhsm_token_slot(t), pin_state(fl),
+	    "\"to_be_changed\":%s,\"min_len\":%zu,\"max_len\":%zu,"
+	    "\"tries_left\":", nkhsm_token_slot(t),
+	    tries == 0 ? "locked" : pin_state(fl),
 	    fl & NKHSM_TOKEN_PIN_COUNT_LOW ? "true" : "false",
 	    fl & NKHSM_TOKEN_PIN_FINAL_TRY ? "true" : "false",
-	    fl & NKHSM_TOKEN_PIN_LOCKED ? "true" : "false",
+	    fl & NKHSM_TOKEN_PIN_LOCKED || tries == 0 ? "true" : "false",
 	    fl & NKHSM_TOKEN_PIN_PAD ? "true" : "false",
 	    fl & NKHSM_TOKEN_PIN_TO_BE_CHANGED ? "true" : "false",
 	    minpin, maxpin);
+	if (tries >= 0)
+		printf("%d}}", tries);
+	else
+		printf("null}}");
 }
 
 static int
 cmd_list(struct opts *o, int argc, char **argv)
 {
 	nkhsm_token_t **list = NULL;
+	struct card_tries ct;
 	struct cli_env e;
 	size_t n = 0, i;
 	int r, ret;
@@ -176,19 +235,21 @@ cmd_list(struct opts *o, int argc, char **argv)
 		ret = cli_exit_for(r);
 		goto out;
 	}
+	card_tries_read(list, n, &ct);
 	if (o->json) {
 		printf("[");
 		for (i = 0; i < n; i++) {
 			if (i > 0)
 				printf(",");
-			print_token_json(list[i]);
+			print_token_json(list[i], card_tries_of(&ct, list[i]));
 		}
 		printf("]\n");
 	} else {
 		if (n == 0)
 			printf("no tokens (module %s)\n", e.module);
 		for (i = 0; i < n; i++)
-			print_token_human(list[i]);
+			print_token_human(list[i], card_tries_of(&ct,
+			    list[i]));
 	}
 	ret = EX_OK;
  out:
@@ -213,6 +274,7 @@ static int
 cmd_status(struct opts *o, int argc, char **argv)
 {
 	nkhsm_key_t **keys = NULL;
+	struct card_tries ct;
 	struct cli_env e;
 	size_t nk = 0, i, idlen;
 	const uint8_t *id;
@@ -227,12 +289,13 @@ cmd_status(struct opts *o, int argc, char **argv)
 		ret = cli_exit_for(r);
 		goto out;
 	}
+	card_tries_read(&e.tok, 1, &ct);
 	if (o->json) {
 		printf("{\"token\":");
-		print_token_json(e.tok);
+		print_token_json(e.tok, card_tries_of(&ct, e.tok));
 		printf(",\"keys\":[");
 	} else {
-		print_token_human(e.tok);
+		print_token_human(e.tok, card_tries_of(&ct, e.tok));
 		printf("  EC keys:      %zu\n", nk);
 	}
 	for (i = 0; i < nk; i++) {

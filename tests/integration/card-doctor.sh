@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# card-doctor.sh - nkhsm-tool doctor on the emulated SmartCard-HSM through
-# pcscd and OpenSC: a healthy card (each reader, the card's serial, the
-# exact PIN tries left, the user's key on the card); a wrong PIN (2 tries
-# left: a warning), a locked PIN (a failure), and after the SO-PIN unblock
-# 3 again; no reader (a pcscd of its own without one); a card that is not a
+# card-doctor.sh - nkhsm-tool doctor, list and status on the emulated
+# SmartCard-HSM through pcscd and OpenSC: a healthy card (each reader, the
+# card's serial, the exact PIN tries left, the user's key on the card); a
+# wrong PIN (2 tries left: a warning), a locked PIN (a failure, and list
+# and status say "locked (0 tries left)"), and after the SO-PIN unblock 3
+# again; no reader (a pcscd of its own without one); a card that is not a
 # SmartCard-HSM; a card that stops answering (the kit's freeze: the token
 # checks end at --timeout, with what they found before).
 . "${top_srcdir:-.}/tests/integration/common.sh"
@@ -39,17 +40,25 @@ dcheck token ok "the module sees 1 token: '$LABEL' (serial ESPICOHSMTR)" "OpenSC
 dcheck pin ok "token '$LABEL' (serial ESPICOHSMTR): 3 PIN tries left" "the exact tries left"
 dcheck keys ok "is on token '$LABEL' (id 01)" "the user's key is on the card"
 
-# A wrong PIN: the card's own count.
+# A wrong PIN: the card's own count, in doctor, list and status.
 "$NKAPDU" $SELECT $WRONG > "$T/apdu" 2>&1
 doc $D
 dexit 0 "one wrong PIN: exit 0"
 dcheck pin warning "2 PIN tries left (a wrong PIN was typed)" "one wrong PIN: a warning with the count"
+nkc list > "$T/list"
+expect_grep "user PIN: .*(2 tries left)" "$T/list" "list shows the exact tries left"
+nkc status --json > "$T/status.json"
+expect_grep '"tries_left":2' "$T/status.json" "status --json has the exact tries left"
 
 "$NKAPDU" $SELECT $WRONG $WRONG > "$T/apdu" 2>&1
 doc $D
 dexit 1 "a locked PIN: exit 1"
 dcheck pin failure "token '$LABEL' (serial ESPICOHSMTR): the user PIN is locked" "a locked PIN: a failure"
 expect_grep "unblock it with the SO PIN" "$T/doc.json" "a locked PIN: how to unblock it"
+nkc list > "$T/list"
+expect_grep "user PIN: *locked (0 tries left)" "$T/list" "list: locked, 0 tries left"
+nkc status --json > "$T/status.json"
+expect_grep '"locked":true,.*"tries_left":0' "$T/status.json" "status --json: locked, 0 tries left"
 if pkcs11-tool --module "$OPENSC_MODULE" --login --login-type so --so-pin "$CARD_SO_PIN" \
     --init-pin --new-pin "$CARD_PIN" > "$T/unblock" 2>&1; then
 	doc $D
