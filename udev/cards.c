@@ -45,6 +45,30 @@ is_hex2(const char *s)
 	    ((s[1] >= '0' && s[1] <= '9') || (s[1] >= 'A' && s[1] <= 'F'));
 }
 
+/*
+ * Blanks as udev treats them in ID_SERIAL_SHORT: none at either end, a
+ * run of them inside as one '_' (pcscd names the reader with the raw
+ * USB serial, which a Nitrokey HSM pads with blanks).
+ */
+static void
+udev_blanks(char *s)
+{
+	size_t i, o = 0;
+	int blank = 0;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == ' ' || s[i] == '\t') {
+			blank = o > 0;
+			continue;
+		}
+		if (blank)
+			s[o++] = '_';
+		blank = 0;
+		s[o++] = s[i];
+	}
+	s[o] = '\0';
+}
+
 int
 hp_reader_usb_serial(const char *name, char *out, size_t outlen)
 {
@@ -69,7 +93,8 @@ hp_reader_usb_serial(const char *name, char *out, size_t outlen)
 		return -1;
 	memcpy(raw, name + open, len - 1 - open);
 	raw[len - 1 - open] = '\0';
-	if (strchr(raw, '(') != NULL ||
+	udev_blanks(raw);
+	if (raw[0] == '\0' || strchr(raw, '(') != NULL ||
 	    hp_sanitize(raw, out, outlen) != 0) {
 		out[0] = '\0';
 		return -1;

@@ -386,8 +386,10 @@ int hp_probe_read(int fd, struct hp_probe_msg *m);
 
 /*
  * The USB serial in a reader's name, as pcscd names USB readers:
- * "Vendor Product (SERIAL) 00 00". 0 and the sanitized serial; -1 when the
- * name has none or it had to be sanitized (then it names nothing).
+ * "Vendor Product (SERIAL) 00 00", with its blanks treated as udev treats
+ * them in ID_SERIAL_SHORT (none at the ends, "_" for a run inside). 0 and
+ * the serial; -1 when the name has none or it had to be sanitized further
+ * (then it names nothing).
  */
 int hp_reader_usb_serial(const char *name, char *out, size_t outlen);
 enum hp_card_change {

@@ -27,9 +27,16 @@ test_usb_serial(void **state)
 	char out[HP_SERIAL_MAX + 1];
 	char big[NKHSM_READER_NAME_MAX + 8];
 
+	/* Blanks as udev writes ID_SERIAL_SHORT: trimmed, "_" inside. */
 	assert_int_equal(hp_reader_usb_serial(
 	    "Nitrokey Nitrokey HSM (DENK01234560000         ) 00 00", out,
-	    sizeof(out)), -1);	/* blanks: had to be sanitized */
+	    sizeof(out)), 0);
+	assert_string_equal(out, "DENK01234560000");
+	assert_int_equal(hp_reader_usb_serial("R ( A  B ) 00 00", out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, "A_B");
+	assert_int_equal(hp_reader_usb_serial("R (   ) 00 00", out,
+	    sizeof(out)), -1);
 	assert_string_equal(out, "");
 	assert_int_equal(hp_reader_usb_serial(
 	    "Nitrokey Nitrokey HSM (DENK0100001) 00 00", out, sizeof(out)), 0);
