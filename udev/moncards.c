@@ -37,7 +37,9 @@
 #include "hotplug.h"
 #include "monitor.h"
 
-#define RETRY_MS	5000	/* a watcher that stopped starts again */
+/* A watcher that stopped starts again, later each time: idle, it sleeps. */
+#define RETRY_MS	5000
+#define RETRY_MAX_MS	300000
 #define KEY_PREFIX	"reader:"
 
 static void
@@ -110,6 +112,18 @@ watch_end(struct mon *m)
 	m->watch_pid = 0;
 }
 
+static void
+retry_later(struct mon *m, int64_t now)
+{
+	if (m->watch_backoff_ms < RETRY_MS)
+		m->watch_backoff_ms = RETRY_MS;
+	m->watch_retry_at = now + m->watch_backoff_ms;
+	if (m->watch_backoff_ms < RETRY_MAX_MS / 2)
+		m->watch_backoff_ms *= 2;
+	else
+		m->watch_backoff_ms = RETRY_MAX_MS;
+}
+
 static int
 watch_begin(struct mon *m)
 {
@@ -118,7 +132,7 @@ watch_begin(struct mon *m)
 	if ((r = hp_watch_start(&m->watch_pid, &m->watch_fd)) != 0) {
 		hp_log(LOG_ERR, "cannot start the PC/SC watcher: %s",
 		    nkhsm_strerror(r));
-		m->watch_retry_at = hp_now_ms() + RETRY_MS;
+		retry_later(m, hp_now_ms());
 		return r;
 	}
 	m->watch_retry_at = 0;
@@ -292,6 +306,7 @@ mc_watch_ready(struct mon *m, int64_t now)
 			    "insertion actions run when a card answers", s->n);
 		m->pcsc_up = 1;
 		m->pcsc_said = 0;
+		m->watch_backoff_ms = 0;
 		snapshot_apply(m, s, now);
 		free(s);
 		return;
@@ -308,7 +323,7 @@ mc_watch_ready(struct mon *m, int64_t now)
 		    r < 0 ? nkhsm_strerror(r) : "the watcher stopped");
 	m->pcsc_up = 0;
 	m->pcsc_said = 1;
-	m->watch_retry_at = now + RETRY_MS;
+	retry_later(m, now);
 }
 
 /* The serial a probe read: the card answered, its insertion is now. */

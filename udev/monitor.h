@@ -69,6 +69,7 @@ struct mon {
 	int			 pcsc_up;	/* a snapshot came, none failed */
 	int			 pcsc_said;	/* its absence was logged */
 	int64_t			 watch_retry_at;	/* 0: none due */
+	int64_t			 watch_backoff_ms;
 	int			 probe_rd, probe_wr;	/* the probes' pipe */
 	struct hp_snapshot	*snap;		/* the last; NULL: none yet */
 	unsigned long		 cards_in, cards_out, probes_late;
