@@ -7,7 +7,7 @@
  * appears with a card, a card put in, a card taken out, a reader that goes
  * away with its card (the Nitrokey HSM's own reader does, when pulled).
  *
- * A SmartCard-HSM that comes is a token (struct dev, key "reader:NAME").
+ * A SmartCard-HSM that comes is a token (struct dev, key "reader:N:NAME").
  * After settle a probe reads its serial; its insertion actions run when
  * it answered, with that serial. When it goes, its sessions are locked by
  * that serial, exactly, whatever serial_match says.
@@ -42,10 +42,28 @@
 #define RETRY_MAX_MS	300000
 #define KEY_PREFIX	"reader:"
 
+/*
+ * Each card that comes is a token of its own ("reader:N:NAME"): a card
+ * put in while the last one's lock round or removal actions are still to
+ * run does not take their event.
+ */
 static void
-card_key(const char *reader, char *key, size_t keylen)
+card_key(unsigned long n, const char *reader, char *key, size_t keylen)
 {
-	snprintf(key, keylen, "%s%s", KEY_PREFIX, reader);
+	snprintf(key, keylen, "%s%lu:%s", KEY_PREFIX, n, reader);
+}
+
+/* The card in this reader now. */
+static struct dev *
+card_in_reader(struct mon *m, const char *reader)
+{
+	size_t i;
+
+	for (i = 0; i < HP_DEV_MAX; i++)
+		if (m->dev[i].used && m->dev[i].is_card && m->dev[i].present &&
+		    strcmp(m->dev[i].rname, reader) == 0)
+			return &m->dev[i];
+	return NULL;
 }
 
 static void
@@ -70,19 +88,24 @@ usb_dev_of(struct mon *m, const struct dev *card)
 	return NULL;
 }
 
-/* The card in the reader named after this USB device. */
+/* The card in the reader named after this USB device: there, else gone. */
 static struct dev *
 card_of_usb(struct mon *m, const struct hp_event *ev)
 {
+	struct dev *gone = NULL;
 	size_t i;
 
 	if (ev->serial[0] == '\0' || ev->serial_altered)
 		return NULL;
-	for (i = 0; i < HP_DEV_MAX; i++)
-		if (m->dev[i].used && m->dev[i].is_card &&
-		    strcmp(m->dev[i].usb, ev->serial) == 0)
+	for (i = 0; i < HP_DEV_MAX; i++) {
+		if (!m->dev[i].used || !m->dev[i].is_card ||
+		    strcmp(m->dev[i].usb, ev->serial) != 0)
+			continue;
+		if (m->dev[i].present)
 			return &m->dev[i];
-	return NULL;
+		gone = &m->dev[i];
+	}
+	return gone;
 }
 
 static void
@@ -191,13 +214,12 @@ card_in(struct mon *m, const nkhsm_reader_t *r, int64_t now, int initial)
 		    "not answer reset" : "a card that is not a SmartCard-HSM");
 		return;
 	}
-	card_key(r->name, key, sizeof(key));
+	card_key(m->cards_in, r->name, key, sizeof(key));
 	if ((d = dev_find(m, key, 1)) == NULL) {
 		hp_log(LOG_ERR, "reader %s: more than %d tokens tracked; its "
 		    "card is not", lb, HP_DEV_MAX);
 		return;
 	}
-	probe_end(d);
 	m->cards_in++;
 	d->is_card = 1;
 	d->present = 1;
@@ -226,11 +248,9 @@ card_in(struct mon *m, const nkhsm_reader_t *r, int64_t now, int initial)
 static void
 card_out(struct mon *m, const char *reader)
 {
-	char key[KEY_MAX];
 	struct dev *d, *u;
 
-	card_key(reader, key, sizeof(key));
-	if ((d = dev_find(m, key, 0)) == NULL || !d->present)
+	if ((d = card_in_reader(m, reader)) == NULL)
 		return;		/* not ours, or already acted on */
 	probe_end(d);
 	m->cards_out++;

@@ -18,11 +18,11 @@
 #define KILL_GRACE_MS	1000
 #define WORKER_MS	30000		/* a lock round's budget, plus grace */
 #define NEVER		INT64_MAX
-#define KEY_MAX		(NKHSM_READER_NAME_MAX + 8)
+#define KEY_MAX		(NKHSM_READER_NAME_MAX + 32)
 
 /*
  * A token: a USB device (key: its syspath) or a card in a PC/SC reader
- * (key: "reader:" and the reader's name).
+ * (key: "reader:", the card's number, ':' and the reader's name).
  */
 struct dev {
 	int		used;
