@@ -68,7 +68,7 @@ EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/tool-checks.sh tests/integration/sshca-checks.sh \
 	tests/integration/doctor-common.sh tests/valgrind.supp \
 	tests/integration/card-common.sh tests/integration/pam-fixed.sh \
-	tests/integration/sshd-common.sh \
+	tests/integration/sshd-common.sh tests/integration/pcsc_hold.py \
 	tests/integration/badkeys.py tests/integration/ledger_tamper.py \
 	tests/integration/ledger-v1.sql \
 	$(INTEGRATION_TESTS)

@@ -37,7 +37,11 @@ struct pcside {
 	struct pctok	t[PCTOK_MAX];
 	size_t		n;
 	int		unknown;	/* a card that is not one */
+	int		held;		/* a card another program holds alone */
 };
+
+#define HELD_FIX	"close that program; GnuPG's scdaemon often is one " \
+			"(gpgconf --kill scdaemon)"
 
 static void
 atr_hex(const nkhsm_reader_t *r, char *out, size_t len)
@@ -73,10 +77,13 @@ reader_check(struct dr *d, const nkhsm_reader_t *r, struct pcside *pc)
 		    "does not answer reset", nm);
 		return;
 	}
-	if (r->state & NKHSM_READER_EXCLUSIVE)
-		dr_add(d, "reader", DR_WARN, NULL, "close that program; "
-		    "GnuPG's scdaemon often is one (gpgconf --kill scdaemon)",
-		    "%s: another program holds the card for itself", nm);
+	if (r->state & NKHSM_READER_EXCLUSIVE) {
+		/* Nobody else can ask it anything: say no more about it. */
+		pc->held = 1;
+		dr_add(d, "reader", DR_WARN, NULL, HELD_FIX, "%s: another "
+		    "program holds the card for itself", nm);
+		return;
+	}
 	if ((r->state & NKHSM_READER_SCHSM) == 0) {
 		pc->unknown = 1;
 		atr_hex(r, atr, sizeof(atr));
@@ -161,10 +168,12 @@ pcsc_side(struct dr *d, struct pcside *pc)
 		dr_add(d, "card", DR_OK, NULL, NULL, "%zu SmartCard-HSM%s in "
 		    "the readers", pc->n, pc->n == 1 ? "" : "s");
 	else
-		dr_add(d, "card", DR_FAIL, NULL, pc->unknown ? "use the "
-		    "Nitrokey HSM (or another SmartCard-HSM)" : "insert the "
-		    "card, or plug in the Nitrokey HSM", "no SmartCard-HSM in "
-		    "any reader%s", pc->unknown ? " (only other cards)" : "");
+		dr_add(d, "card", DR_FAIL, NULL, pc->held ? HELD_FIX :
+		    pc->unknown ? "use the Nitrokey HSM (or another "
+		    "SmartCard-HSM)" : "insert the card, or plug in the "
+		    "Nitrokey HSM", "no SmartCard-HSM in any reader%s",
+		    pc->held ? " that another program does not hold" :
+		    pc->unknown ? " (only other cards)" : "");
  out:
 	free(l);
 	nkhsm_ctx_free(&ctx);
@@ -247,6 +256,7 @@ token_list(struct dr *d, nkhsm_ctx_t *ctx, struct pcside *pc)
 		dr_add(d, "token", DR_FAIL, NULL, pc->n > 0 ? "pcscd has the "
 		    "card but the module does not see it: check OpenSC's "
 		    "configuration (opensc.conf: card_drivers, reader_driver)" :
+		    pc->held ? HELD_FIX :
 		    "plug in the token; a new one must be initialized first",
 		    r != 0 ? "the module cannot list tokens: %s" : "the module "
 		    "sees no token%s", r != 0 ? nkhsm_strerror(r) : "");

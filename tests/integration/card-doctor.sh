@@ -6,8 +6,10 @@
 # wrong PIN (2 tries left: a warning), a locked PIN (a failure, and list
 # and status say "locked (0 tries left)"), and after the SO-PIN unblock 3
 # again; no reader (a pcscd of its own without one); a card that is not a
-# SmartCard-HSM; a card that stops answering (the kit's freeze: the token
-# checks end at --timeout, with what they found before).
+# SmartCard-HSM; a card that another program holds for itself (a warning,
+# never the advice to initialize it); a card that stops answering (the
+# kit's freeze: the token checks end at --timeout, with what they found
+# before).
 . "${top_srcdir:-.}/tests/integration/common.sh"
 . "$top_srcdir/tests/integration/card-common.sh"
 . "$top_srcdir/tests/integration/doctor-common.sh"
@@ -100,9 +102,37 @@ kill $VC 2>/dev/null
 wait $VC 2>/dev/null
 card_wait_reader "Virtual PCD 00 01" no || fail "vcard's card did not go"
 
-# A card that stops answering: the token checks end at --timeout.
+# A card that another program holds for itself (as GnuPG's scdaemon
+# does): a warning that says so and how to free it, not a card to erase.
 card_insert
 card_wait_reader "Virtual PCD 00 00" yes || fail "the kit's card did not come back"
+mkfifo "$T/hold.in"
+python3 "$top_srcdir/tests/integration/pcsc_hold.py" "Virtual PCD 00 00" \
+    < "$T/hold.in" > "$T/hold.out" 2>&1 &
+HOLD=$!
+CLEANUP="kill $HOLD 2>/dev/null; $CLEANUP"
+exec 8> "$T/hold.in"
+_i=0
+until grep -q '^held$' "$T/hold.out" || [ $_i -ge 50 ]; do
+	sleep 0.2
+	_i=$((_i + 1))
+done
+grep -q '^held$' "$T/hold.out" || fail "pcsc_hold.py did not get the card: $(cat "$T/hold.out")"
+doc $D --timeout 20
+exec 8>&-
+wait $HOLD 2>/dev/null
+dcheck reader warning "Virtual PCD 00 00: another program holds the card for itself" \
+    "a card held by another program: a warning"
+expect_grep "gpgconf --kill scdaemon" "$T/doc.json" "a held card: how to free it"
+if grep -q "initialized one" "$T/doc.json"; then
+	fail "a held card is called uninitialized (and the fix erases it)"
+else
+	pass "a held card is not called uninitialized"
+fi
+dcheck card failure "no SmartCard-HSM in any reader that another program does not hold" \
+    "a held card: no SmartCard-HSM to use, and why"
+
+# A card that stops answering: the token checks end at --timeout.
 CLEANUP="\"$SCHSM_EMU\" thaw \"$CARD_DIR\" >/dev/null 2>&1; $CLEANUP"
 card_freeze
 doc $D --timeout 3

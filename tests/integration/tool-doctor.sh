@@ -3,13 +3,14 @@
 # tool-doctor.sh - nkhsm-tool doctor on SoftHSM and a system under --root:
 # a healthy setup passes (exit 0, pcscd's absence only a warning while the
 # module sees a token), and each failure it claims to detect is reported
-# with its fix and exit 1: no pcscd and no token, a missing module, a
-# locked PIN (the fault module's flags; a final try is a warning), the udev
-# rule and unit missing (warnings), the helper unsafe or missing, a PAM
-# stack with an option pam_nkhsm refuses, no stack at all, authorized keys
-# malformed, unsafe, missing or not on the token (and authfile= of the
-# stack is the file checked), a bad nkhsm.conf and a bad hotplug.conf; a
-# module call that hangs ends at --timeout. Usage errors exit 2. Needs root: the files must be root's.
+# with its fix and exit 1: no pcscd and no token, a missing module or one
+# that does not load, a locked PIN (the fault module's flags; a final try
+# is a warning), the udev rule and unit missing (warnings), the helper
+# unsafe or missing, a PAM stack with an option pam_nkhsm refuses, no
+# stack at all, authorized keys malformed, unsafe, missing or not on the
+# token (and authfile= of the stack is the file checked), a bad nkhsm.conf
+# and a bad hotplug.conf; a module call that hangs ends at --timeout.
+# Usage errors exit 2. Needs root: the files must be root's.
 . "${top_srcdir:-.}/tests/integration/common.sh"
 . "$top_srcdir/tests/integration/doctor-common.sh"
 pam_setup
@@ -56,6 +57,11 @@ doc --root "$R" --config "$T/nkhsm.conf" --module "$T/nowhere/opensc-pkcs11.so"
 dexit 1 "a missing module: exit 1"
 dcheck module failure "the PKCS#11 module $T/nowhere/opensc-pkcs11.so: No such file or directory" \
     "a missing module"
+printf 'not a shared object\n' > "$T/notamodule.so"
+doc --root "$R" --config "$T/nkhsm.conf" --module "$T/notamodule.so"
+dexit 1 "a module that does not load: exit 1"
+dcheck module failure "$T/notamodule.so does not load" "a file that is not a PKCS#11 module"
+expect_grep "ldd shows what it lacks" "$T/doc.json" "a module that does not load: what to look at"
 printf 'module = %s/nowhere/x.so\n' "$T" > "$T/mod.conf"
 chmod 600 "$T/mod.conf"
 doc --root "$R" --config "$T/mod.conf"
