@@ -6,7 +6,8 @@
 # wrong PIN (2 tries left: a warning), a locked PIN (a failure, and list
 # and status say "locked (0 tries left)"), and after the SO-PIN unblock 3
 # again; no reader (a pcscd of its own without one); a card that is not a
-# SmartCard-HSM; a card that another program holds for itself (a warning,
+# SmartCard-HSM; one with a SmartCard-HSM's ATR that does not answer as an
+# initialized one; a card that another program holds for itself (a warning,
 # never the advice to initialize it); a card that stops answering (the
 # kit's freeze: the token checks end at --timeout, with what they found
 # before).
@@ -86,21 +87,43 @@ dcheck readers failure "no smart card reader" "no reader: a failure"
 expect_grep "plug in the Nitrokey HSM" "$T/doc.json" "no reader: what to do"
 kill $PC0 2>/dev/null
 
+# vcard_in ATR: vcard.py's card with that ATR in vpcd's second reader;
+# vcard_out takes it out.
+vcard_in() {
+	nsenter -t "$(cat "$CARD_DIR/ns.pid")" -n -- python3 "$VCARD" 35964 \
+	    "$1" > "$T/vcard.log" 2>&1 &
+	VC=$!
+	CLEANUP="kill $VC 2>/dev/null; $CLEANUP"
+	card_wait_reader "Virtual PCD 00 01" yes || fail "vcard's card did not come"
+}
+
+vcard_out() {
+	kill $VC 2>/dev/null
+	wait $VC 2>/dev/null
+	card_wait_reader "Virtual PCD 00 01" no || fail "vcard's card did not go"
+}
+
 # A card that is not a SmartCard-HSM, alone in the readers.
 card_remove
-nsenter -t "$(cat "$CARD_DIR/ns.pid")" -n -- python3 "$VCARD" 35964 \
-    3B8F8001804F0CA000000306030001000000006A > "$T/vcard.log" 2>&1 &
-VC=$!
-CLEANUP="kill $VC 2>/dev/null; $CLEANUP"
-card_wait_reader "Virtual PCD 00 01" yes || fail "vcard's card did not come"
+vcard_in 3B8F8001804F0CA000000306030001000000006A
 doc $D
 dexit 1 "only an unknown card: exit 1"
 dcheck reader warning "Virtual PCD 00 01: a card that is not a SmartCard-HSM (ATR 3B8F8001804F0CA000000306030001000000006A)" \
     "an unknown card, by its ATR"
 dcheck card failure "no SmartCard-HSM in any reader (only other cards)" "no SmartCard-HSM: a failure"
-kill $VC 2>/dev/null
-wait $VC 2>/dev/null
-card_wait_reader "Virtual PCD 00 01" no || fail "vcard's card did not go"
+vcard_out
+
+# A card with a SmartCard-HSM's ATR that does not answer as one (vcard.py
+# refuses every command, as the applet of a card never initialized would
+# not give a PIN status).
+vcard_in 3BFE1800008131FE458031815448534D31738021408107FA
+doc $D
+dexit 1 "a SmartCard-HSM that does not answer: exit 1"
+dcheck reader failure "Virtual PCD 00 01: a SmartCard-HSM that does not answer as an initialized one" \
+    "a SmartCard-HSM by its ATR that does not answer as one"
+expect_grep "sc-hsm-tool --initialize" "$T/doc.json" "... with how to initialize it"
+dcheck card failure "no SmartCard-HSM in any reader" "... and none usable"
+vcard_out
 
 # A card that another program holds for itself (as GnuPG's scdaemon
 # does): a warning that says so and how to free it, not a card to erase.
