@@ -197,7 +197,10 @@ pam_stacks(struct dr *d)
 	    d->nst, d->nst == 1 ? "" : "s", list);
 }
 
-/* A file root runs: hp_check_path's rules, with a fix for each kind. */
+/*
+ * Code pam_nkhsm runs or PAM loads: pam_nkhsm's own rules (pnk_code_check,
+ * so a symbolic link it follows is fine here too), with a fix for each kind.
+ */
 static void
 root_file(struct dr *d, const char *id, const char *what, const char *path,
     int want_exec, const char *fix_missing)
@@ -211,10 +214,15 @@ root_file(struct dr *d, const char *id, const char *what, const char *path,
 		    what, path);
 		return;
 	}
-	if ((r = hp_check_path(path, want_exec, err, sizeof(err))) != 0) {
+	if ((r = pnk_code_check(path, err, sizeof(err))) != 0) {
 		dr_add(d, id, DR_FAIL, path, r == NKHSM_ERR_PERMISSION ?
 		    FIX_UNSAFE : "install it again (make install)", "%s: %s",
 		    what, err);
+		return;
+	}
+	if (want_exec && (stat(path, &st) == -1 || (st.st_mode & S_IXUSR) == 0)) {
+		dr_add(d, id, DR_FAIL, path, "install it again (make install)",
+		    "%s %s: not executable", what, path);
 		return;
 	}
 	dr_add(d, id, DR_OK, path, NULL, "%s %s: root's, not writable by "

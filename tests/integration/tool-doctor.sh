@@ -114,7 +114,16 @@ dcheck helper failure "owned by uid" "a helper that is not root's"
 rm "$HELPER"
 doc $D
 dcheck helper failure "is missing" "a missing helper"
-install -m 755 "$PAM_HELPER" "$HELPER"
+install -m 755 "$PAM_HELPER" "$HELPER.real"
+ln -s "$HELPER.real" "$HELPER"
+doc $D
+dcheck helper ok "root's, not writable by others" "a helper behind a symbolic link, as pam_nkhsm takes it"
+rm "$HELPER"
+mv "$HELPER.real" "$HELPER"
+chmod 644 "$HELPER"
+doc $D
+dcheck helper failure "not executable" "a helper that is not executable"
+chmod 755 "$HELPER"
 
 printf 'auth required pam_nkhsm.so wiat=10\n' > "$R/etc/pam.d/login"
 doc $D
