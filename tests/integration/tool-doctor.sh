@@ -38,6 +38,8 @@ dcheck pin ok "token 'doc'" "the PIN is not locked"
 dcheck udev-rule ok "root's" "the udev rule installed"
 dcheck unit ok "root's" "the systemd unit installed"
 dcheck hotplug-conf ok "not there" "no hotplug.conf: the defaults"
+# Where this build reads hotplug.conf (its sysconfdir, under --root).
+HPCONF=$(dpath hotplug-conf)
 dcheck pcscd warning "(the module sees a token without it)" \
     "no pcscd, but the token works: only a warning"
 $TOOL doctor $D > "$T/human" 2>&1
@@ -164,13 +166,13 @@ chmod 600 "$T/bad.conf"
 doc --root "$R" --config "$T/bad.conf" --module "$SOFTHSM_MODULE"
 dexit 1 "a bad nkhsm.conf: exit 1"
 dcheck config failure "bad.conf:1:" "a bad nkhsm.conf, by file and line"
-mkdir -p "$R/etc/nkhsm"
-chmod 755 "$R/etc/nkhsm"
-printf 'on_remove = lock-everything\n' > "$R/etc/nkhsm/hotplug.conf"
-chmod 600 "$R/etc/nkhsm/hotplug.conf"
+mkdir -p "$(dirname "$HPCONF")"
+find "$R" -type d -exec chmod 755 {} +
+printf 'on_remove = lock-everything\n' > "$HPCONF"
+chmod 600 "$HPCONF"
 doc $D
 dcheck hotplug-conf failure "hotplug.conf:1:" "a bad hotplug.conf, by file and line"
-rm "$R/etc/nkhsm/hotplug.conf"
+rm "$HPCONF"
 
 expect_exit 2 "an unknown user is a usage error" "$TOOL" doctor --user nosuchuser$$
 expect_exit 2 "--timeout past 86400 is a usage error" "$TOOL" doctor --timeout 86401
