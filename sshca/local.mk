@@ -4,8 +4,7 @@ bin_PROGRAMS += sshca/nkhsm-sshca
 sshca_nkhsm_sshca_SOURCES = sshca/sshca.c sshca/sshca.h sshca/sshcert.c \
 	sshca/krl.c sshca/policy.c sshca/ledger.c sshca/ledger.h \
 	sshca/ledgerlog.c sshca/ledgerlog.h sshca/ledgerverify.c \
-	sshca/x509ca.c sshca/x509ca.h sshca/san.c sshca/san.h \
-	tools/cli.c tools/cli.h
-sshca_nkhsm_sshca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools \
+	sshca/x509ca.c sshca/x509ca.h sshca/san.c sshca/san.h
+sshca_nkhsm_sshca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli \
 	$(OPENSSL_CFLAGS) $(SQLITE_CFLAGS)
-sshca_nkhsm_sshca_LDADD = lib/libnkhsm_core.la $(SQLITE_LIBS) $(OPENSSL_LIBS)
+sshca_nkhsm_sshca_LDADD = cli/libnkcli.la lib/libnkhsm_core.la $(SQLITE_LIBS) $(OPENSSL_LIBS)
