@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # nkhsm-sshca: OpenSSH and X.509 CA with its key on the token.
 bin_PROGRAMS += sshca/nkhsm-sshca
-sshca_nkhsm_sshca_SOURCES = sshca/sshca.c sshca/sshca.h sshca/sshcert.c \
+sshca_nkhsm_sshca_SOURCES = sshca/sshca.c sshca/cmd.h sshca/ca.c \
+	sshca/cmd-init.c sshca/cmd-sign.c sshca/cmd-x509.c sshca/cmd-revoke.c \
+	sshca/cmd-krl.c sshca/cmd-crl.c sshca/cmd-ledger.c \
+	sshca/sshca.h sshca/sshcert.c \
 	sshca/krl.c sshca/policy.c sshca/ledger.c sshca/ledger.h \
 	sshca/ledgerlog.c sshca/ledgerlog.h sshca/ledgerverify.c \
 	sshca/x509ca.c sshca/x509ca.h sshca/san.c sshca/san.h
