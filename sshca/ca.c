@@ -98,12 +98,18 @@ ca_open_ledger(struct ca *ca, unsigned int flags)
 	int r;
 
 	err[0] = '\0';
-	if ((r = sc_ledger_open(ca->dir, flags, &ca->l, err, sizeof(err))) != 0) {
+	if ((r = sc_ledger_open(NULL, ca->dir, flags, &ca->l, err, sizeof(err))) != 0) {
 		cli_errx("%s", err);
 		/* An older ledger is a state to migrate, not a failure. */
 		return r == NKHSM_ERR_UNSUPPORTED ? EX_USAGE : EX_FAIL;
 	}
 	return 0;
+}
+
+int
+ca_ledger_failed(const struct ca *ca)
+{
+	return sc_ledger_lost(ca->l) ? EX_LEDGER : EX_FAIL;
 }
 
 long

@@ -117,7 +117,7 @@ cmd_revoke(struct ca *ca, int argc, char **argv)
 	if ((r = sc_ledger_revoke(ca->l, t.what, t.value, t.subject_key,
 	    ca->o->reason, &n, head, err, sizeof(err))) != 0) {
 		cli_errx("%s", err);
-		ret = r == NKHSM_ERR_NO_KEY ? EX_NOKEY : EX_FAIL;
+		ret = r == NKHSM_ERR_NO_KEY ? EX_NOKEY : ca_ledger_failed(ca);
 		goto out;
 	}
 	if (!ca->o->quiet)

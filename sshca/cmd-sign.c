@@ -370,6 +370,55 @@ sign_one(struct ca *ca, struct sc_certreq *req, const struct sc_pubkey *pk,
 	return ret;
 }
 
+/* The ledger's record of one signed certificate (principals in *princp). */
+static int
+entry_of(const struct sc_certreq *req, const struct sc_pubkey *pk,
+    const struct issued *is, struct sc_entry *e, char **princp)
+{
+	memset(e, 0, sizeof(*e));
+	if ((*princp = join_principals(req)) == NULL)
+		return NKHSM_ERR_NOMEM;
+	e->family = "ssh";
+	e->kind = req->type == SC_CERT_USER ? "ssh-user" : "ssh-host";
+	e->serial = is->serial;
+	e->key_id = req->key_id;
+	e->principals = *princp;
+	e->valid_after = req->valid_after;
+	e->valid_before = req->valid_before;
+	e->subject_fp = pk->fp;
+	e->subject_key = is->subject_key;
+	e->cert = is->cert;
+	e->certlen = is->certlen;
+	return 0;
+}
+
+/* Record a chunk: all of it in one transaction, or none of it. */
+static int
+record_once(struct ca *ca, struct sc_certreq *reqs, struct sc_pubkey *pks,
+    struct issued *is, size_t n, size_t *takenp, char *head, char *err,
+    size_t errlen)
+{
+	struct sc_entry *e;
+	char **princ;
+	size_t i;
+	int r = NKHSM_ERR_NOMEM;
+
+	e = calloc(n, sizeof(*e));
+	princ = calloc(n, sizeof(*princ));
+	for (i = 0; e != NULL && princ != NULL && i < n; i++)
+		if (entry_of(&reqs[i], &pks[i], &is[i], &e[i], &princ[i]) != 0)
+			break;
+	if (e != NULL && princ != NULL && i == n)
+		r = sc_ledger_issue(ca->l, e, n, takenp, head, err, errlen);
+	else
+		nk_errf(err, errlen, "%s", nkhsm_strerror(r));
+	for (i = 0; princ != NULL && i < n; i++)
+		free(princ[i]);
+	free(princ);
+	free(e);
+	return r;
+}
+
 /*
  * Record a chunk in one transaction. A serial another issuer took meanwhile
  * is drawn again and re-signed; with -z it is an error.
@@ -378,52 +427,26 @@ static int
 record_chunk(struct ca *ca, struct sc_certreq *reqs, struct sc_pubkey *pks,
     struct issued *is, size_t n, int fixed, char *head)
 {
-	struct sc_entry e;
-	char err[512], *princ;
-	size_t i;
+	char err[512];
+	size_t taken;
 	int r, tries, ret;
 
 	for (tries = 0; tries < SERIAL_RETRIES; tries++) {
 		err[0] = '\0';
-		if (sc_ledger_begin(ca->l, err, sizeof(err)) != 0) {
-			cli_errx("%s", err);
-			return EX_FAIL;
-		}
-		for (i = 0, r = 0; i < n; i++) {
-			if ((princ = join_principals(&reqs[i])) == NULL) {
-				r = NKHSM_ERR_NOMEM;
-				break;
-			}
-			memset(&e, 0, sizeof(e));
-			e.family = "ssh";
-			e.kind = reqs[i].type == SC_CERT_USER ? "ssh-user" : "ssh-host";
-			e.serial = is[i].serial;
-			e.key_id = reqs[i].key_id;
-			e.principals = princ;
-			e.valid_after = reqs[i].valid_after;
-			e.valid_before = reqs[i].valid_before;
-			e.subject_fp = pks[i].fp;
-			e.subject_key = is[i].subject_key;
-			e.cert = is[i].cert;
-			e.certlen = is[i].certlen;
-			r = sc_ledger_add(ca->l, &e, head, err, sizeof(err));
-			free(princ);
-			if (r != 0)
-				break;
-		}
-		if (r == 0)
-			return sc_ledger_commit(ca->l, err, sizeof(err)) == 0 ? 0 :
-			    (cli_errx("%s", err), EX_FAIL);
-		sc_ledger_rollback(ca->l);
+		taken = 0;
+		if ((r = record_once(ca, reqs, pks, is, n, &taken, head, err,
+		    sizeof(err))) == 0)
+			return 0;
 		if (r != NKHSM_ERR_EXISTS) {
-			cli_errx("%s", err[0] ? err : nkhsm_strerror(r));
-			return EX_FAIL;
+			cli_errx("%s", err[0] != '\0' ? err : nkhsm_strerror(r));
+			return ca_ledger_failed(ca);
 		}
 		if (fixed) {
-			cli_errx("serial %s was issued before", is[i].serial);
+			cli_errx("serial %s was issued before", is[taken].serial);
 			return EX_EXISTS;
 		}
-		if ((ret = sign_one(ca, &reqs[i], &pks[i], 0, &is[i])) != 0)
+		if ((ret = sign_one(ca, &reqs[taken], &pks[taken], 0,
+		    &is[taken])) != 0)
 			return ret;
 	}
 	cli_errx("no free serial after %d tries", SERIAL_RETRIES);

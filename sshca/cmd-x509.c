@@ -266,8 +266,9 @@ x509_record(struct ca *ca, X509 *cert, EVP_PKEY *pub, X509_NAME *name,
 	e.subject_key = spem;
 	e.cert = der;
 	e.certlen = (size_t)derlen;
-	if (sc_ledger_issue(ca->l, &e, head, err, sizeof(err)) != 0) {
+	if (sc_ledger_issue(ca->l, &e, 1, NULL, head, err, sizeof(err)) != 0) {
 		cli_errx("%s", err);
+		ret = ca_ledger_failed(ca);
 		goto out;
 	}
 	ret = 0;

@@ -18,6 +18,7 @@
 
 #define EX_POLICY	12	/* refused by policy */
 #define EX_TAMPER	13	/* the ledger's log does not verify */
+#define EX_LEDGER	15	/* the ledger's database cannot be reached */
 
 #define BATCH_MAX	100000	/* keys in one sign */
 #define STATE_MAX	1024	/* length of the state directory path */
@@ -73,6 +74,8 @@ void ca_free(struct ca *ca);
 int ca_state_dir(struct ca *ca, int create);
 /* flags: SC_LEDGER_CREATE, SC_LEDGER_OLD_OK. */
 int ca_open_ledger(struct ca *ca, unsigned int flags);
+/* After a ledger call failed: EX_LEDGER when its database went away. */
+int ca_ledger_failed(const struct ca *ca);
 /* The CA key from the ledger's settings and the token, checked; login. */
 int ca_load(struct ca *ca, int login);
 /* A whole decimal number in [min, max]; -1 otherwise. */

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* ledger.h - the CA's record of every issuance and revocation (SQLite) */
+/*
+ * ledger.h - the CA's record of every issuance and revocation, in SQLite
+ * (the default, in the state directory) or PostgreSQL (shared by several
+ * CA sites). The commands use this interface alone and do not know which
+ * backend holds the ledger.
+ */
 #ifndef SC_LEDGER_H
 #define SC_LEDGER_H
 
@@ -30,25 +35,39 @@ struct sc_entry {
 };
 
 /*
- * Open STATE/ledger.db. A ledger whose log is of an older format (one that
- * does not commit to every field) is refused with NKHSM_ERR_UNSUPPORTED
- * and a message, unless flags has SC_LEDGER_OLD_OK (migration only).
+ * Open the ledger a URL names: "sqlite:/PATH", or "postgresql://..." or
+ * "postgres://..." (a libpq URI), or "postgresql:" and a libpq key=value
+ * connection string; NULL is the default, DIR/ledger.db. A PostgreSQL URL
+ * may not hold a password, nor may PGPASSWORD be set: the password comes
+ * from a password file (PGPASSFILE, ~/.pgpass) or the login is by peer.
+ * With SC_LEDGER_CREATE, the schema is made (an SQLite file created).
+ * A ledger whose log is of an older format (one that does not commit to
+ * every field) is refused with NKHSM_ERR_UNSUPPORTED and a message, unless
+ * flags has SC_LEDGER_OLD_OK (migration only).
  */
 #define SC_LEDGER_CREATE	0x01
 #define SC_LEDGER_OLD_OK	0x02
-int sc_ledger_open(const char *dir, unsigned int flags, struct sc_ledger **lp,
-    char *errbuf, size_t errlen);
+int sc_ledger_open(const char *url, const char *dir, unsigned int flags,
+    struct sc_ledger **lp, char *errbuf, size_t errlen);
+/* A URL's form, without opening it: NKHSM_ERR_INVALID_ARGUMENT and why. */
+int sc_ledger_url_check(const char *url, char *errbuf, size_t errlen);
 void sc_ledger_close(struct sc_ledger **lp);
 /*
- * Record an issuance and its log entry in one transaction. Returns
- * NKHSM_ERR_EXISTS when the serial is taken (draw another and re-sign).
+ * 1 when the ledger's database cannot be reached any more (PostgreSQL:
+ * the server stopped, the connection was cut): whatever failed was not
+ * recorded, or (at a commit) may have been; retry once it is back.
  */
-int sc_ledger_issue(struct sc_ledger *l, const struct sc_entry *e,
-    char *head, char *errbuf, size_t errlen);
-/* The same in parts, to record a batch in one transaction. */
+int sc_ledger_lost(const struct sc_ledger *l);
+/*
+ * Record n issuances, each with its log entry, in one transaction: all or
+ * none. When a serial is taken (by another issuer; the database enforces
+ * it) nothing is recorded, NKHSM_ERR_EXISTS is returned and *takenp says
+ * which entry (draw another serial and re-sign). head gets the new head.
+ */
+int sc_ledger_issue(struct sc_ledger *l, const struct sc_entry *e, size_t n,
+    size_t *takenp, char *head, char *errbuf, size_t errlen);
+/* A write transaction, for a migration (see sc_ledger_append below). */
 int sc_ledger_begin(struct sc_ledger *l, char *errbuf, size_t errlen);
-int sc_ledger_add(struct sc_ledger *l, const struct sc_entry *e, char *head,
-    char *errbuf, size_t errlen);
 int sc_ledger_commit(struct sc_ledger *l, char *errbuf, size_t errlen);
 void sc_ledger_rollback(struct sc_ledger *l);
 /* Revoke by serial ("ssh"/"x509"), by key id, or by subject key fingerprint. */
@@ -60,6 +79,7 @@ int sc_ledger_meta_get(struct sc_ledger *l, const char *k, char **vp);
  * Start the log (format marker) and record the CA's settings in meta, each
  * with its log entry, in one transaction. Every later change of a setting
  * goes through the log too, so verify-log can compare meta with it.
+ * NKHSM_ERR_EXISTS when the log was started already (another init).
  */
 int sc_ledger_init(struct sc_ledger *l, const char *const *keys,
     const char *const *values, size_t n, char *errbuf, size_t errlen);
@@ -114,7 +134,7 @@ int sc_ledger_verify_log(struct sc_ledger *l, const char *expect_head,
 
 /*
  * What the log checks (ledgerverify.c) need from a backend; all SQL stays
- * in ledger.c. The log in order of seq, one entry by seq (NKHSM_ERR_NO_KEY
+ * in the backends. The log in order of seq, one entry by seq (NKHSM_ERR_NO_KEY
  * if none), the settings in meta, a read snapshot for the checks, and for
  * a migration, inside sc_ledger_begin: append an entry ("event=..." without
  * seq), put a meta row, point a certificate at another entry.
