@@ -35,6 +35,7 @@ enum conf_key {
 	KEY_TOKEN,
 	KEY_PIN_SOURCE,
 	KEY_DRIVER,
+	KEY_LEDGER,
 	KEY_COUNT
 };
 
@@ -120,11 +121,68 @@ check_driver(const char *value, char *why, size_t whylen)
 	return -1;
 }
 
+/*
+ * A password in a PostgreSQL URL: "user:PASSWORD@" in a URI's authority,
+ * or a password= parameter (URI query or key=value string).
+ */
+static int
+has_password(const char *v)
+{
+	const char *a, *end, *at, *p;
+
+	if ((a = strstr(v, "://")) != NULL) {
+		a += 3;
+		end = a + strcspn(a, "/?");
+		for (at = NULL, p = a; p < end; p++)
+			if (*p == '@')
+				at = p;
+		if (at != NULL && memchr(a, ':', (size_t)(at - a)) != NULL)
+			return 1;
+	}
+	for (p = v; (p = strstr(p, "password")) != NULL; p += 8) {
+		if (p != v && p[-1] != '?' && p[-1] != '&' && p[-1] != ' ' &&
+		    p[-1] != ':')
+			continue;
+		for (a = p + 8; *a == ' '; a++)
+			;
+		if (*a == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/* nkhsm-sshca's ledger: sqlite:/PATH or a PostgreSQL URL, no password. */
+static int
+check_ledger(const char *value, char *why, size_t whylen)
+{
+	if (strncmp(value, "sqlite:", 7) == 0) {
+		if (value[7] == '/' && value[8] != '\0')
+			return 0;
+		nk_errf(why, whylen, "ledger = sqlite:PATH needs an absolute path");
+		return -1;
+	}
+	if ((strncmp(value, "postgresql:", 11) != 0 &&
+	    strncmp(value, "postgres:", 9) != 0) ||
+	    value[strlen(value) - 1] == ':') {
+		nk_errf(why, whylen, "ledger must be sqlite:/PATH or "
+		    "postgresql://... (a libpq URI or connection string)");
+		return -1;
+	}
+	if (has_password(value)) {
+		nk_errf(why, whylen, "ledger: a password in the URL is refused "
+		    "(use a password file, PGPASSFILE or ~/.pgpass, or a peer "
+		    "login)");
+		return -1;
+	}
+	return 0;
+}
+
 static const struct conf_keydef conf_keys[] = {
 	{ "module",	KEY_MODULE,		check_module },
 	{ "token",	KEY_TOKEN,		check_token },
 	{ "pin_source",	KEY_PIN_SOURCE,	check_pin_source },
 	{ "driver",	KEY_DRIVER,		check_driver },
+	{ "ledger",	KEY_LEDGER,		check_ledger },
 };
 
 static const struct conf_keydef *
@@ -375,6 +433,12 @@ const char *
 nkhsm_conf_driver(const nkhsm_conf_t *conf)
 {
 	return conf == NULL ? NULL : conf->value[KEY_DRIVER];
+}
+
+const char *
+nkhsm_conf_ledger(const nkhsm_conf_t *conf)
+{
+	return conf == NULL ? NULL : conf->value[KEY_LEDGER];
 }
 
 const char *

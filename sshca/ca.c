@@ -30,6 +30,8 @@ ca_free(struct ca *ca)
 	free(ca->ca_blob);
 	X509_free(ca->cacert);
 	nkhsm_ecverify_free(&ca->verify);
+	sc_site_free(&ca->site);
+	free(ca->ledger);
 }
 
 /* mkdir -p, the last component private. */
@@ -91,19 +93,102 @@ ca_state_dir(struct ca *ca, int create)
 	return 0;
 }
 
+/* nkhsm.conf's ledger = (the file cli_env_open reads too). */
+static int
+conf_ledger(const struct ca *ca, char **urlp)
+{
+	nkhsm_conf_t *conf = NULL;
+	char err[512];
+	const char *url;
+	int r;
+
+	*urlp = NULL;
+	err[0] = '\0';
+	if ((r = nkhsm_conf_load(ca->o->c.config, (long)getuid(), &conf, err,
+	    sizeof(err))) != 0) {
+		cli_errx("%s", err[0] != '\0' ? err : nkhsm_strerror(r));
+		return r == NKHSM_ERR_NOMEM ? EX_FAIL : EX_USAGE;
+	}
+	if ((url = nkhsm_conf_ledger(conf)) != NULL &&
+	    (*urlp = strdup(url)) == NULL)
+		r = NKHSM_ERR_NOMEM;
+	nkhsm_conf_free(&conf);
+	return r == 0 ? 0 : EX_FAIL;
+}
+
+int
+ca_settings(struct ca *ca)
+{
+	char err[512], path[FILE_MAX];
+	const char *url;
+	int r;
+
+	if (ca->settled)
+		return 0;
+	err[0] = '\0';
+	if ((r = sc_site_load(ca->dir, &ca->site, err, sizeof(err))) == 0)
+		ca->have_site = 1;
+	else if (r != NKHSM_ERR_NO_KEY) {
+		cli_errx("%s", err[0] != '\0' ? err : nkhsm_strerror(r));
+		return r == NKHSM_ERR_NOMEM ? EX_FAIL : EX_USAGE;
+	}
+	url = ca->o->ledger != NULL ? ca->o->ledger : ca->site.ledger;
+	if (url != NULL && (ca->ledger = strdup(url)) == NULL)
+		return EX_FAIL;
+	/* A state with a ledger of its own keeps it, whatever nkhsm.conf says. */
+	snprintf(path, sizeof(path), "%s/" LEDGER_FILE, ca->dir);
+	if (url == NULL && access(path, F_OK) != 0 &&
+	    (r = conf_ledger(ca, &ca->ledger)) != 0)
+		return r;
+	if (ca->ledger != NULL && sc_ledger_url_check(ca->ledger, err,
+	    sizeof(err)) != 0) {
+		cli_errx("%s", err);
+		return EX_USAGE;
+	}
+	ca->settled = 1;
+	return 0;
+}
+
 int
 ca_open_ledger(struct ca *ca, unsigned int flags)
 {
 	char err[512];
-	int r;
+	int r, ret;
 
+	if ((ret = ca_settings(ca)) != 0)
+		return ret;
 	err[0] = '\0';
-	if ((r = sc_ledger_open(NULL, ca->dir, flags, &ca->l, err, sizeof(err))) != 0) {
+	if ((r = sc_ledger_open(ca->ledger, ca->dir, flags, &ca->l, err,
+	    sizeof(err))) != 0) {
 		cli_errx("%s", err);
 		/* An older ledger is a state to migrate, not a failure. */
-		return r == NKHSM_ERR_UNSUPPORTED ? EX_USAGE : EX_FAIL;
+		return r == NKHSM_ERR_UNSUPPORTED ||
+		    r == NKHSM_ERR_INVALID_ARGUMENT ? EX_USAGE :
+		    r == SC_LEDGER_ERR_UNREACHABLE ? EX_LEDGER : EX_FAIL;
 	}
 	return 0;
+}
+
+int
+ca_write_site(const struct ca *ca, const char *module, const char *key)
+{
+	struct sc_site s;
+	char path[FILE_MAX], *text = NULL;
+	int ret = EX_FAIL;
+
+	memset(&s, 0, sizeof(s));
+	s.ledger = ca->ledger;
+	s.module = (char *)module;
+	s.key = (char *)key;
+	snprintf(path, sizeof(path), "%s/%s", ca->dir, SC_SITE_FILE);
+	if (sc_site_format(&s, &text) != 0)
+		return EX_FAIL;
+	if (cli_write_atomic(path, text, strlen(text), 0600) != 0)
+		cli_errx("cannot write %s: %s", path, strerror(errno));
+	else
+		ret = 0;
+	free(text);
+	return ret;
 }
 
 int
@@ -170,20 +255,34 @@ ca_read_pubkey(const char *path, unsigned int flags, struct sc_pubkey *pk)
 }
 
 int
-ca_write_pem(const char *path, const X509 *cert, const X509_CRL *crl)
+ca_pem(const X509 *cert, const X509_CRL *crl, char **pemp)
 {
 	BIO *bio;
 	char *pem;
 	long len;
 	int ret = -1;
 
+	*pemp = NULL;
 	if ((bio = BIO_new(BIO_s_mem())) != NULL &&
 	    (cert != NULL ? PEM_write_bio_X509(bio, cert) :
 	    PEM_write_bio_X509_CRL(bio, crl)) &&
 	    (len = BIO_get_mem_data(bio, &pem)) > 0 &&
-	    cli_write_atomic(path, pem, (size_t)len, 0644) == 0)
+	    (*pemp = strndup(pem, (size_t)len)) != NULL)
 		ret = 0;
 	BIO_free(bio);
+	return ret;
+}
+
+int
+ca_write_pem(const char *path, const X509 *cert, const X509_CRL *crl)
+{
+	char *pem = NULL;
+	int ret = -1;
+
+	if (ca_pem(cert, crl, &pem) == 0 &&
+	    cli_write_atomic(path, pem, strlen(pem), 0644) == 0)
+		ret = 0;
+	free(pem);
 	return ret;
 }
 
@@ -211,6 +310,26 @@ read_cacert(struct ca *ca)
 	return 0;
 }
 
+/* The CA key the ledger records must be ca.pem's: one CA, one ledger. */
+static int
+check_ledger_key(struct ca *ca)
+{
+	EVP_PKEY *pub = NULL;
+	char *line = NULL;
+	int ret = EX_USAGE;
+
+	if (sc_ledger_meta_get(ca->l, "ca_pubkey", &line) != 0)
+		cli_errx("%s: not an initialized CA (run nkhsm-sshca init)", ca->dir);
+	else if (nkhsm_pubkey_from_ssh(line, &pub, NULL) != 0 ||
+	    !nkhsm_pubkey_equal(pub, X509_get0_pubkey(ca->cacert)))
+		cli_errx("the ledger is another CA's: its CA key is not ca.pem's");
+	else
+		ret = 0;
+	EVP_PKEY_free(pub);
+	free(line);
+	return ret;
+}
+
 /* The token's key must be the one the CA certificate certifies. */
 static int
 check_key(struct ca *ca)
@@ -233,21 +352,34 @@ check_key(struct ca *ca)
 	return 0;
 }
 
+/* The module and key URI: the site's own, else the ledger's. */
+static int
+key_settings(struct ca *ca, char **modulep, char **urip)
+{
+	*modulep = *urip = NULL;
+	if (ca->have_site && ca->site.module != NULL && ca->site.key != NULL) {
+		if ((*modulep = strdup(ca->site.module)) == NULL ||
+		    (*urip = strdup(ca->site.key)) == NULL)
+			return EX_FAIL;
+		return 0;
+	}
+	if (sc_ledger_meta_get(ca->l, "key_uri", urip) != 0 ||
+	    sc_ledger_meta_get(ca->l, "module", modulep) != 0) {
+		cli_errx("%s: not an initialized CA (run nkhsm-sshca init)", ca->dir);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
 int
 ca_load(struct ca *ca, int login)
 {
 	char *module = NULL, *uri = NULL;
 	int ret;
 
-	if ((ret = ca_open_ledger(ca, 0)) != 0)
-		return ret;
-	if (sc_ledger_meta_get(ca->l, "key_uri", &uri) != 0 ||
-	    sc_ledger_meta_get(ca->l, "module", &module) != 0) {
-		cli_errx("%s: not an initialized CA (run nkhsm-sshca init)", ca->dir);
-		ret = EX_USAGE;
-		goto out;
-	}
-	if ((ret = read_cacert(ca)) != 0)
+	if ((ret = ca_open_ledger(ca, 0)) != 0 ||
+	    (ret = key_settings(ca, &module, &uri)) != 0 ||
+	    (ret = read_cacert(ca)) != 0 || (ret = check_ledger_key(ca)) != 0)
 		goto out;
 	if (ca->o->c.module == NULL)
 		ca->o->c.module = module;

@@ -2,7 +2,10 @@
 /*
  * cmd-init.c - nkhsm-sshca init: the CA key on the token (made, or given
  * with --key), its self-signed certificate (on the token and in ca.pem),
- * and the ledger with the CA's settings.
+ * and the ledger with the CA's settings. On a ledger other than
+ * STATE/ledger.db (which other sites may join: cmd-join.c), the site's own
+ * settings (module, key URI) go to STATE/site.conf and the ledger keeps
+ * what all sites share: the CA's public key and certificate.
  */
 #include "config.h"
 
@@ -23,6 +26,7 @@ struct made {
 	X509		*cert;
 	char		*uri;		/* the key's URI: token serial and id */
 	char		*line;		/* the CA's OpenSSH public key line */
+	char		*pem;		/* the certificate, for the ledger */
 };
 
 static void
@@ -31,6 +35,7 @@ made_free(struct made *m)
 	X509_free(m->cert);
 	free(m->uri);
 	free(m->line);
+	free(m->pem);
 }
 
 static int
@@ -101,7 +106,7 @@ init_cacert(struct ca *ca, long days, struct made *m)
 	if (nkhsm_uri_format(NULL, nkhsm_token_serial(ca->e.tok), NULL, id,
 	    idlen, NKHSM_OBJ_PRIVATE, &m->uri) != 0 ||
 	    nkhsm_pubkey_to_ssh(nkhsm_key_pubkey(ca->key), "nkhsm-sshca",
-	    &m->line) != 0)
+	    &m->line) != 0 || ca_pem(m->cert, NULL, &m->pem) != 0)
 		return EX_FAIL;
 	return 0;
 }
@@ -120,18 +125,53 @@ write_cacert(const struct ca *ca, X509 *cert)
 	return 0;
 }
 
-/* The settings, each with its log entry (verify-log checks them). */
+/*
+ * The settings, each with its log entry (verify-log checks them): what
+ * every site shares, and on STATE/ledger.db the module and key URI too.
+ */
 static int
 init_record(struct ca *ca, const struct made *m)
 {
-	const char *const keys[] = { "module", "key_uri", "ca_pubkey" };
-	const char *const vals[] = { ca->e.module, m->uri, m->line };
+	const char *const keys[] = { "ca_pubkey", "ca_cert", "module",
+	    "key_uri" };
+	const char *const vals[] = { m->line, m->pem, ca->e.module, m->uri };
 	char err[512];
+	int r;
 
 	err[0] = '\0';
-	if (sc_ledger_init(ca->l, keys, vals, 3, err, sizeof(err)) != 0) {
+	if ((r = sc_ledger_init(ca->l, keys, vals, ca->ledger == NULL ? 4 : 2,
+	    err, sizeof(err))) != 0) {
 		cli_errx("cannot record the CA in the ledger: %s", err);
+		return r == NKHSM_ERR_EXISTS ? EX_EXISTS : ca_ledger_failed(ca);
+	}
+	if (ca->ledger != NULL && ca_write_site(ca, ca->e.module, m->uri) != 0) {
+		cli_errx("the CA is in the ledger; finish this site with init "
+		    "--join --key %s", m->uri);
 		return EX_FAIL;
+	}
+	return 0;
+}
+
+/* No CA yet: neither in the state directory nor in the ledger. */
+static int
+check_new(struct ca *ca)
+{
+	char *existing = NULL;
+
+	if (ca->have_site) {
+		cli_errx("%s is already a CA (%s)", ca->dir, SC_SITE_FILE);
+		return EX_EXISTS;
+	}
+	if (sc_ledger_meta_get(ca->l, "key_uri", &existing) == 0) {
+		cli_errx("%s is already a CA (key %s)", ca->dir, existing);
+		free(existing);
+		return EX_EXISTS;
+	}
+	if (sc_ledger_meta_get(ca->l, "ca_pubkey", &existing) == 0) {
+		cli_errx("the ledger already holds a CA (%s); add this site to it "
+		    "with init --join --key URI", existing);
+		free(existing);
+		return EX_EXISTS;
 	}
 	return 0;
 }
@@ -158,23 +198,21 @@ cmd_init(struct ca *ca, int argc, char **argv)
 	struct opts *o = ca->o;
 	struct made m;
 	nkhsm_curve_t curve;
-	char *existing = NULL, path[FILE_MAX];
+	char path[FILE_MAX];
 	long days;
 	int ret, fresh;
 
 	memset(&m, 0, sizeof(m));
+	if (o->join)
+		return cmd_init_join(ca);
 	if ((ret = init_args(o, &curve, &days)) != 0 ||
-	    (ret = ca_state_dir(ca, 1)) != 0)
+	    (ret = ca_state_dir(ca, 1)) != 0 || (ret = ca_settings(ca)) != 0)
 		return ret;
 	snprintf(path, sizeof(path), "%s/" LEDGER_FILE, ca->dir);
-	fresh = access(path, F_OK) != 0;
-	if ((ret = ca_open_ledger(ca, SC_LEDGER_CREATE)) != 0)
+	fresh = ca->ledger == NULL && access(path, F_OK) != 0;
+	if ((ret = ca_open_ledger(ca, SC_LEDGER_CREATE)) != 0 ||
+	    (ret = check_new(ca)) != 0)
 		return ret;
-	if (sc_ledger_meta_get(ca->l, "key_uri", &existing) == 0) {
-		cli_errx("%s is already a CA (key %s)", ca->dir, existing);
-		free(existing);
-		return EX_EXISTS;
-	}
 	if ((ret = init_key(ca, curve)) != 0 ||
 	    (ret = init_cacert(ca, days, &m)) != 0 ||
 	    (ret = write_cacert(ca, m.cert)) != 0 ||

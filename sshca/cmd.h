@@ -14,6 +14,7 @@
 
 #include "nkhsm.h"
 #include "cli.h"
+#include "site.h"
 #include "sshca.h"
 
 #define EX_POLICY	12	/* refused by policy */
@@ -29,6 +30,8 @@
 struct opts {
 	struct cli_common c;
 	const char	*state;
+	const char	*ledger;	/* --ledger URL */
+	int		 join;		/* init --join */
 	const char	*key;
 	const char	*policy;
 	const char	*key_id;	/* -I */
@@ -67,13 +70,25 @@ struct ca {
 	X509		*cacert;
 	nkhsm_ecverify_t *verify;	/* the CA key, to check the token */
 	int		 have_env;
+	struct sc_site	 site;		/* STATE/site.conf, if there is one */
+	int		 have_site;
+	int		 settled;	/* site and ledger URL read */
+	char		*ledger;	/* the ledger URL; NULL: STATE/ledger.db */
 };
 
 void ca_free(struct ca *ca);
 /* The state directory: --state, /var/lib/nkhsm-sshca as root, or ~/.local. */
 int ca_state_dir(struct ca *ca, int create);
+/*
+ * Which ledger: --ledger, else the state's own (the URL in STATE/site.conf,
+ * or STATE/ledger.db), else nkhsm.conf's ledger =, else a new
+ * STATE/ledger.db (ca->ledger NULL).
+ */
+int ca_settings(struct ca *ca);
 /* flags: SC_LEDGER_CREATE, SC_LEDGER_OLD_OK. */
 int ca_open_ledger(struct ca *ca, unsigned int flags);
+/* STATE/site.conf for a CA on a ledger other than STATE/ledger.db. */
+int ca_write_site(const struct ca *ca, const char *module, const char *key);
 /* After a ledger call failed: EX_LEDGER when its database went away. */
 int ca_ledger_failed(const struct ca *ca);
 /* The CA key from the ledger's settings and the token, checked; login. */
@@ -83,10 +98,14 @@ long ca_parse_num(const char *s, long min, long max);
 int ca_read_text(const char *path, char **outp);
 /* A public key file with exactly one key: 0, or an exit status. */
 int ca_read_pubkey(const char *path, unsigned int flags, struct sc_pubkey *pk);
-/* A certificate (or else a CRL) as PEM, written whole or not at all: 0, -1. */
+/* A certificate (or else a CRL) as PEM text: 0, -1. */
+int ca_pem(const X509 *cert, const X509_CRL *crl, char **pemp);
+/* The same written whole or not at all: 0, -1. */
 int ca_write_pem(const char *path, const X509 *cert, const X509_CRL *crl);
 
 int cmd_init(struct ca *ca, int argc, char **argv);
+/* init --join: this site's token joins the CA a shared ledger holds. */
+int cmd_init_join(struct ca *ca);
 int cmd_ca_pubkey(struct ca *ca, int argc, char **argv);
 int cmd_sign(struct ca *ca, int argc, char **argv);
 int cmd_x509(struct ca *ca, int argc, char **argv);

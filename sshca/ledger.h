@@ -47,6 +47,8 @@ struct sc_entry {
  */
 #define SC_LEDGER_CREATE	0x01
 #define SC_LEDGER_OLD_OK	0x02
+/* sc_ledger_open's own code: the database cannot be reached (no NKHSM_ERR_*). */
+#define SC_LEDGER_ERR_UNREACHABLE	(-1000)
 int sc_ledger_open(const char *url, const char *dir, unsigned int flags,
     struct sc_ledger **lp, char *errbuf, size_t errlen);
 /* A URL's form, without opening it: NKHSM_ERR_INVALID_ARGUMENT and why. */

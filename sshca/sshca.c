@@ -24,11 +24,15 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: nkhsm-sshca [--state DIR] [--module PATH] [--key URI] command ...\n"
+"usage: nkhsm-sshca [--state DIR] [--ledger URL] [--module PATH] [--key URI]\n"
+"                   command ...\n"
 "\n"
 "  init [--curve p256|p384] [--label L] [--subject DN] [--days N]\n"
 "                          create the CA: key on the token (or --key URI),\n"
 "                          self-signed X.509 CA certificate, ledger\n"
+"  init --join --key URI --ledger URL\n"
+"                          another site, whose token holds the CA key, joins\n"
+"                          the CA a shared ledger holds\n"
 "  ca-pubkey               print the CA line for TrustedUserCAKeys/@cert-authority\n"
 "  sign (--user|--host) -I ID -n P1,P2 -V VALIDITY [-O OPT]... [-z SERIAL] KEY.pub...\n"
 "                          OpenSSH certificates, written as KEY-cert.pub;\n"
@@ -44,6 +48,9 @@ usage(FILE *f)
 "                          bring its log up to date\n"
 "\n"
 "  --state DIR       CA state (default %s, or ~/.local/share/nkhsm-sshca)\n"
+"  --ledger URL      sqlite:/PATH (default: STATE/ledger.db) or postgresql://...\n"
+"                    (a libpq URI or postgresql:CONNINFO; no password in it:\n"
+"                    PGPASSFILE or a peer login); init keeps it in the state\n"
 "  --module PATH     PKCS#11 module;  --token URI  which token (init)\n"
 "  --key URI         the CA key (init: use an existing key)\n"
 "  --pin-source SRC  env:VAR or file:PATH (default: ask on the terminal)\n"
@@ -62,7 +69,8 @@ static const struct command {
 	int		 minargs, maxargs;
 	const char	*accepts;
 } commands[] = {
-	{ "init", cmd_init, 0, 0, "curve label subject days key token pin-source allow-final-try" },
+	{ "init", cmd_init, 0, 0, "curve label subject days key token join pin-source "
+	    "allow-final-try" },
 	{ "ca-pubkey", cmd_ca_pubkey, 0, 0, "" },
 	{ "sign", cmd_sign, 1, BATCH_MAX, "user host allow-host-wildcard I n V O z policy key pin-source "
 	    "allow-final-try" },
@@ -76,11 +84,13 @@ static const struct command {
 	{ NULL, NULL, 0, 0, NULL },
 };
 
-static const char *const common = "state module config quiet help version "
-    "pin-source allow-final-try timeout";
+static const char *const common = "state ledger module config quiet help "
+    "version pin-source allow-final-try timeout";
 
 static const struct option longopts[] = {
 	{ "state", required_argument, NULL, 's' },
+	{ "ledger", required_argument, NULL, 'L' },
+	{ "join", no_argument, NULL, 'J' },
 	{ "module", required_argument, NULL, 'M' },
 	{ "config", required_argument, NULL, 'C' },
 	{ "key", required_argument, NULL, 'K' },
@@ -138,6 +148,7 @@ string_option(struct opts *o, int ch)
 {
 	switch (ch) {
 	case 's': return &o->state;
+	case 'L': return &o->ledger;
 	case 'M': return &o->c.module;
 	case 'C': return &o->c.config;
 	case 'K': return &o->key;
@@ -177,6 +188,7 @@ take_option(struct opts *o, int ch, char **argv, int *exitp)
 	*exitp = EX_OK;
 	switch (ch) {
 	case 'F': o->c.allow_final_try = 1; return 0;
+	case 'J': o->join = 1; return 0;
 	case 'u': o->user = 1; return 0;
 	case 'H': o->host = 1; return 0;
 	case 'w' + 256: o->allow_host_wildcard = 1; return 0;

@@ -504,6 +504,8 @@ const char *nkhsm_conf_token(const nkhsm_conf_t *conf);
 const char *nkhsm_conf_pin_source(const nkhsm_conf_t *conf);
 /* "auto", "pcsc" or "pkcs11": how a SmartCard-HSM is reached (PAM). */
 const char *nkhsm_conf_driver(const nkhsm_conf_t *conf);
+/* nkhsm-sshca's ledger URL (sqlite:/PATH or postgresql://..., no password). */
+const char *nkhsm_conf_ledger(const nkhsm_conf_t *conf);
 const char *nkhsm_default_module(void);
 const char *nkhsm_default_conf(void);
 
