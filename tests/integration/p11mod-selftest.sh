@@ -205,6 +205,27 @@ check "HANG_FN: the process hangs until killed" [ "$rc" -eq 124 ]
 check "HANG_FN: the log shows where" last_log_has '^[0-9]* C_GetTokenInfo hang$'
 rm -f "$T/log"
 
+# PAUSE: the call waits for its file, then goes on; required with it.
+NKFAULT_PAUSE_FN=C_GetTokenInfo p11 -L
+check "PAUSE without PAUSE_FILE makes C_Initialize fail" has 'NKFAULT_PAUSE_FILE is required'
+NKFAULT_PAUSE_FN=C_GetTokenInfo NKFAULT_PAUSE_FILE="$T/go" NKFAULT_LOG="$T/log" \
+    pkcs11-tool --module "$MOD" -L >"$T/out" 2>&1 </dev/null &
+pp=$!
+n=0
+while ! grep -q 'C_GetTokenInfo pause$' "$T/log" 2>/dev/null && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+check "PAUSE_FN: the log shows where it waits" last_log_has '^[0-9]* C_GetTokenInfo pause$'
+sleep 0.3
+check "PAUSE_FN: it waits while the file is missing" kill -0 $pp
+touch "$T/go"
+wait $pp
+rc=$?
+check "PAUSE_FN: once the file exists it goes on and succeeds" [ "$rc" -eq 0 ]
+check "PAUSE_FN: the paused call returned CKR_OK" grep -q '^[0-9]* C_GetTokenInfo 0x0$' "$T/log"
+rm -f "$T/log" "$T/go"
+
 NKFAULT_CRASH_FN=C_OpenSession NKFAULT_LOG="$T/log" p11 -O
 check "CRASH_FN: the process dies by a signal" [ "$rc" -gt 128 ]
 check "CRASH_FN: the log shows where" last_log_has '^[0-9]* C_OpenSession crash$'

@@ -25,6 +25,9 @@
  *   NKFAULT_CRASH_AT / _CRASH_FN / _CRASH_FN_AT / _CRASH_FN_ALL
  *                              same selectors: die in that call
  *   NKFAULT_CRASH_SIGNAL=ABRT|SEGV|KILL   how to die (default ABRT: abort())
+ *   NKFAULT_PAUSE_AT / _PAUSE_FN / _PAUSE_FN_AT / _PAUSE_FN_ALL
+ *   NKFAULT_PAUSE_FILE=path    same selectors: wait in that call until path
+ *                              exists, then go on (a test acts meanwhile)
  *   NKFAULT_CORRUPT=sig,ecpoint,ecparams,siglen   (comma-separated)
  *       sig      flip the lowest bit of the last byte of C_Sign/C_SignFinal
  *                output (for ECDSA r||s: s changes, the signature is invalid)
@@ -172,7 +175,8 @@ struct trigger {
 
 struct config {
 	char		module[PATH_MAX];
-	struct trigger	fail, hang, crash;
+	struct trigger	fail, hang, crash, pause;
+	char		pause_file[PATH_MAX];
 	CK_RV		rv;
 	int		crash_signal;
 	unsigned int	corrupt;
@@ -194,6 +198,7 @@ struct config {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config cfg = {	/* written by C_Initialize only */
 	.fail = { .fn = -1 }, .hang = { .fn = -1 }, .crash = { .fn = -1 },
+	.pause = { .fn = -1 },
 };
 static void *real_dl;
 static CK_FUNCTION_LIST *real;		/* NULL until C_Initialize succeeds */
@@ -295,7 +300,8 @@ static const char *const known_vars[] = {
 	"NKFAULT_FAIL_AT", "NKFAULT_FAIL_FN", "NKFAULT_FAIL_FN_AT", "NKFAULT_FAIL_FN_ALL",
 	"NKFAULT_HANG_AT", "NKFAULT_HANG_FN", "NKFAULT_HANG_FN_AT", "NKFAULT_HANG_FN_ALL",
 	"NKFAULT_CRASH_AT", "NKFAULT_CRASH_FN", "NKFAULT_CRASH_FN_AT", "NKFAULT_CRASH_FN_ALL",
-	"NKFAULT_CRASH_SIGNAL", "NKFAULT_CORRUPT", "NKFAULT_FLAGS", "NKFAULT_PINPAD_PIN",
+	"NKFAULT_PAUSE_AT", "NKFAULT_PAUSE_FN", "NKFAULT_PAUSE_FN_AT", "NKFAULT_PAUSE_FN_ALL",
+	"NKFAULT_PAUSE_FILE", "NKFAULT_CRASH_SIGNAL", "NKFAULT_CORRUPT", "NKFAULT_FLAGS", "NKFAULT_PINPAD_PIN",
 	"NKFAULT_PIN_TRIES", "NKFAULT_STATE", "NKFAULT_DELAY_MS", "NKFAULT_SIGN_DELAY_MS",
 	"NKFAULT_COUNT_FILE", "NKFAULT_LOG",
 	"NKFAULT_RECORD_SIG", "NKFAULT_REPLAY_SIG", "NKFAULT_RECORD_DATA", "NKFAULT_REPLAY_DATA",
@@ -629,8 +635,16 @@ load_config(struct config *c)
 		return -1;
 	if (parse_trigger("FAIL", &c->fail) != 0 ||
 	    parse_trigger("HANG", &c->hang) != 0 ||
-	    parse_trigger("CRASH", &c->crash) != 0)
+	    parse_trigger("CRASH", &c->crash) != 0 ||
+	    parse_trigger("PAUSE", &c->pause) != 0)
 		return -1;
+	if ((c->pause.at != 0 || c->pause.fn != -1) &&
+	    ((s = secure_getenv("NKFAULT_PAUSE_FILE")) == NULL || *s == '\0' ||
+	    copy_value("NKFAULT_PAUSE_FILE", s, c->pause_file,
+	    sizeof(c->pause_file)) != 0)) {
+		complain("NKFAULT_PAUSE_FILE is required with NKFAULT_PAUSE_*");
+		return -1;
+	}
 	if ((s = secure_getenv("NKFAULT_CRASH_SIGNAL")) != NULL) {
 		c->crash_signal = 0;
 		for (i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
@@ -802,6 +816,11 @@ call_begin(enum fn fn, struct call *c, CK_RV *rvp)
 		log_line(c->seq, fn, "hang");
 		for (;;)
 			sleep(60);
+	}
+	if (triggered(&cfg.pause, c, fn_n)) {
+		log_line(c->seq, fn, "pause");
+		while (access(cfg.pause_file, F_OK) != 0)
+			sleep_ms(10);
 	}
 	if (triggered(&cfg.fail, c, fn_n)) {
 		*rvp = cfg.rv;
