@@ -424,9 +424,11 @@ record_once(struct ca *ca, struct sc_certreq *reqs, struct sc_pubkey *pks,
  * is drawn again and re-signed; with -z it is an error.
  */
 static int
-record_chunk(struct ca *ca, struct sc_certreq *reqs, struct sc_pubkey *pks,
-    struct issued *is, size_t n, int fixed, char *head)
+record_chunk(struct ca *ca, struct batch *b, size_t c0, struct issued *is,
+    size_t n, char *head)
 {
+	struct sc_certreq *reqs = b->reqs + c0;
+	struct sc_pubkey *pks = b->pks + c0;
 	char err[512];
 	size_t taken;
 	int r, tries, ret;
@@ -441,7 +443,7 @@ record_chunk(struct ca *ca, struct sc_certreq *reqs, struct sc_pubkey *pks,
 			cli_errx("%s", err[0] != '\0' ? err : nkhsm_strerror(r));
 			return ca_ledger_failed(ca);
 		}
-		if (fixed) {
+		if (b->fixed) {
 			cli_errx("serial %s was issued before", is[taken].serial);
 			return EX_EXISTS;
 		}
@@ -530,6 +532,18 @@ write_chunk(struct issued *is, char **paths, size_t n)
 	return ret;
 }
 
+/* The ledger first, then the files: no certificate without its entry. */
+static int
+record_then_write(struct ca *ca, struct batch *b, size_t c0, struct issued *is,
+    size_t n, char *head)
+{
+	int ret;
+
+	if ((ret = record_chunk(ca, b, c0, is, n, head)) != 0)
+		return ret;
+	return write_chunk(is, b->paths + c0, n);
+}
+
 /* Sign and verify a chunk, record it in one transaction, write it. */
 static int
 sign_chunks(struct ca *ca, struct batch *b, char *head)
@@ -548,9 +562,7 @@ sign_chunks(struct ca *ca, struct batch *b, char *head)
 			ret = sign_one(ca, &b->reqs[c0 + i], &b->pks[c0 + i],
 			    b->fixed, &is[i]);
 		if (ret != 0 ||
-		    (ret = record_chunk(ca, b->reqs + c0, b->pks + c0, is, n,
-		    b->fixed, head)) != 0 ||
-		    (ret = write_chunk(is, b->paths + c0, n)) != 0)
+		    (ret = record_then_write(ca, b, c0, is, n, head)) != 0)
 			break;
 		for (i = 0; i < n; i++) {
 			if (!progress && !o->quiet)

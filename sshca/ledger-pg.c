@@ -38,6 +38,7 @@
 #define CONNECT_TIMEOUT	"10"		/* seconds, unless the URL says */
 #define IDLE_TX_TIMEOUT	"60s"
 #define LOCK_TIMEOUT	"120s"
+#define CHECK_INTERVAL	"5s"		/* is the client still there? */
 #define FETCH_ROWS	500		/* rows per FETCH of an iteration */
 #define ERR_MAX		512
 
@@ -234,11 +235,22 @@ check_target(const char *target, char *errbuf, size_t errlen)
 static int
 setup_session(struct pg *p)
 {
-	return exec(p, "SET synchronous_commit TO on;"
+	if (exec(p, "SET synchronous_commit TO on;"
 	    "SET idle_in_transaction_session_timeout TO '" IDLE_TX_TIMEOUT "';"
 	    "SET lock_timeout TO '" LOCK_TIMEOUT "';"
 	    "SET client_encoding TO 'UTF8';"
-	    "SET client_min_messages TO warning");
+	    "SET client_min_messages TO warning") != 0)
+		return NKHSM_ERR_IO;
+	/*
+	 * A site killed while its statement waits (for the log, for a row)
+	 * is noticed during the wait, not after it, so its lock is freed:
+	 * PostgreSQL 14 and later; an older server goes without.
+	 */
+	(void)exec(p, "SET client_connection_check_interval TO '"
+	    CHECK_INTERVAL "'");
+	p->err[0] = '\0';
+	p->state[0] = '\0';
+	return 0;
 }
 
 /* The schema (init), or a check that it is there (every other command). */

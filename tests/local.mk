@@ -73,6 +73,20 @@ EXTRA_DIST += tests/README tests/integration/common.sh \
 	tests/integration/ledger-v1.sql \
 	$(INTEGRATION_TESTS)
 
+# nkhsm-sshca's ledger on a real PostgreSQL server (pg-common.sh starts a
+# throwaway cluster; a server that cannot start fails them). Built
+# --without-postgresql, there is nothing to test.
+PG_TESTS = \
+	tests/integration/sshca-pg.sh \
+	tests/integration/sshca-pg-sites.sh \
+	tests/integration/sshca-pg-faults.sh \
+	tests/integration/sshca-pg-tamper.sh
+if HAVE_POSTGRESQL
+TESTS += $(PG_TESTS)
+endif
+EXTRA_DIST += tests/integration/pg-common.sh tests/integration/ledger_tamper_pg.py \
+	$(PG_TESTS)
+
 # --version of every program against configure.ac's version.
 TESTS += tests/integration/version.sh
 EXTRA_DIST += tests/integration/version.sh

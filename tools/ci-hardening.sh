@@ -54,7 +54,7 @@ if want asan; then
 	mkdir -p build-asan
 	(
 		cd build-asan &&
-		{ [ -f Makefile ] || "$top/configure" --disable-hardening \
+		{ [ -f Makefile ] || "$top/configure" --disable-hardening --with-postgresql \
 		    CFLAGS='-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		    LDFLAGS='-fsanitize=address,undefined' >configure.out 2>&1; } &&
 		make -j"$jobs" >make.out 2>&1 &&
@@ -72,7 +72,8 @@ fi
 if want valgrind; then
 	begin "valgrind memcheck: PAM and sshca integration tests"
 	rc=0
-	# sshca-ledger.sh is left out: its crash tests kill processes on a timer.
+	# sshca-ledger.sh and sshca-pg-faults.sh are left out: their crash tests
+	# kill processes on a timer.
 	# On the emulated card: nkhsm-sshca through OpenSC, and the tools' ends when
 	# the card is pulled or frozen (card-tool.sh's checks are tool-formats.sh's);
 	# pam_nkhsm on both paths (card-pam.sh, about 3 minutes). card-pam-fault.sh
@@ -90,7 +91,8 @@ if want valgrind; then
 	tests/integration/sshca-replay.sh tests/integration/card-sshca.sh \
 	tests/integration/card-faults.sh tests/integration/card-pam.sh \
 	tests/integration/pam-revoke.sh \
-	tests/integration/tool-doctor.sh"
+	tests/integration/tool-doctor.sh tests/integration/sshca-pg.sh \
+	tests/integration/sshca-pg-sites.sh tests/integration/sshca-pg-tamper.sh"
 	(cd build && NKHSM_VALGRIND=1 make -j"$jobs" check TESTS="$vgtests" >valgrind.out 2>&1) || rc=1
 	[ $rc -eq 0 ] || show_failures build
 	end "valgrind" $rc

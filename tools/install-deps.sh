@@ -10,7 +10,7 @@ pkgs="autoconf automake libtool pkg-config make gcc clang
  umockdev libumockdev-dev python3-dbusmock pcscd libpam-pkcs11 libclang-rt-14-dev
  dbus gir1.2-umockdev-1.0 python3-gi
  vsmartcard-vpcd cmake iproute2 util-linux libengine-pkcs11-openssl
- debhelper dpkg-dev lintian sqlite3"
+ debhelper dpkg-dev lintian sqlite3 libpq-dev postgresql"
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 export DEBIAN_FRONTEND=noninteractive

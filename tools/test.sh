@@ -1,14 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # test.sh - build in ./build and run the whole test suite (make check), then
-# make distcheck. Warnings are errors. --build-only stops after the build.
+# make distcheck. Warnings are errors; nkhsm-sshca's PostgreSQL ledger is
+# built and tested (--with-postgresql). --build-only stops after the build.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 [ -x configure ] || ./autogen.sh
 mkdir -p build
 cd build
-[ -f Makefile ] || "$top/configure" --enable-werror
+[ -f Makefile ] || "$top/configure" --enable-werror --with-postgresql
 jobs=$(nproc 2>/dev/null || echo 2)
 # The emulated SmartCard-HSM kit beside the checkout (CI has ../shared):
 # an absolute path, so that make distcheck's copy of the tree finds it too.
@@ -35,7 +36,8 @@ echo "check: $pass passed, $failed failed, $skip skipped"
 [ "$status" -eq 0 ] || exit "$status"
 
 if [ "${NKHSM_SKIP_DISTCHECK:-0}" != 1 ]; then
-	make -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.log 2>&1 || {
+	make -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-werror --with-postgresql" \
+	    >distcheck.log 2>&1 || {
 		tail -80 distcheck.log; echo "make distcheck failed"; exit 1; }
 	echo "distcheck: ok"
 fi
