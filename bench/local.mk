@@ -73,3 +73,15 @@ bench-revoke: tools/nkhsm-tool pam_nkhsm/pam_nkhsm.la pam_nkhsm/nkhsm-pam-helper
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    SOFTHSM_MODULE='$(softhsm_module)' sh '$(abs_top_srcdir)/bench/revoke.sh'
 .PHONY: bench-revoke
+
+# SSH CA on a PostgreSQL ledger: against ssh-keygen -s -D and SQLite, and
+# two sites at once (bench/sshca-pg.sh; needs the postgresql package).
+EXTRA_DIST += bench/sshca-pg.sh
+if HAVE_POSTGRESQL
+bench: bench-sshca-pg
+endif
+bench-sshca-pg: sshca/nkhsm-sshca
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    SOFTHSM_MODULE='$(softhsm_module)' \
+	    sh '$(abs_top_srcdir)/bench/sshca-pg.sh'
+.PHONY: bench-sshca-pg

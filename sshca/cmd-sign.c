@@ -301,23 +301,30 @@ sign_requests(struct ca *ca, int argc, char **argv, struct batch *b,
 static int
 sign_unrevoked(struct ca *ca, char **argv, const struct batch *b)
 {
-	size_t i;
-	int r;
+	const char **ids, **fps;
+	size_t i, which = 0;
+	int r = -1, ret = EX_FAIL;
 
-	for (i = 0; i < b->n; i++) {
-		if ((r = sc_ledger_is_revoked(ca->l, b->reqs[i].key_id,
-		    b->pks[i].fp)) < 0) {
-			cli_errx("ledger: cannot check the revocations; not "
-			    "issuing");
-			return EX_FAIL;
-		}
-		if (r != 0) {
-			cli_errx("%s: key id '%s' or key %s is revoked; not issuing",
-			    argv[i], b->reqs[i].key_id, b->pks[i].fp);
-			return EX_POLICY;
-		}
+	ids = calloc(b->n, sizeof(*ids));
+	fps = calloc(b->n, sizeof(*fps));
+	for (i = 0; ids != NULL && fps != NULL && i < b->n; i++) {
+		ids[i] = b->reqs[i].key_id;
+		fps[i] = b->pks[i].fp;
 	}
-	return 0;
+	if (ids != NULL && fps != NULL)
+		r = sc_ledger_first_revoked(ca->l, ids, fps, b->n, &which);
+	if (r < 0) {
+		cli_errx("ledger: cannot check the revocations; not issuing");
+		ret = ca_ledger_failed(ca);
+	} else if (r > 0) {
+		cli_errx("%s: key id '%s' or key %s is revoked; not issuing",
+		    argv[which], b->reqs[which].key_id, b->pks[which].fp);
+		ret = EX_POLICY;
+	} else
+		ret = 0;
+	free(ids);
+	free(fps);
+	return ret;
 }
 
 /*

@@ -38,6 +38,9 @@ struct sc_backend {
 	int	(*used)(void *db, int *usedp);
 	int	(*meta_get)(void *db, const char *k, char **vp);
 	int	(*meta_put)(void *db, const char *k, const char *v);
+	/* n rows of meta at once (the log's head and count at a commit). */
+	int	(*meta_put_many)(void *db, const char *const *k,
+		    const char *const *v, size_t n);
 	/* The last entry's seq and hash; 0 and GENESIS when there is none. */
 	int	(*log_tail)(void *db, long long *seqp, char *head);
 	int	(*log_put)(void *db, const struct sc_logrow *r);
@@ -55,7 +58,13 @@ struct sc_backend {
 	int	(*revoke_future)(void *db, const char *what, const char *value,
 		    const char *subject_key, uint64_t at, const char *reason,
 		    int *np);
-	int	(*is_revoked)(void *db, const char *key_id, const char *fp);
+	/*
+	 * Of n (key id, subject key fingerprint) pairs, the first whose key id
+	 * or key is revoked for the future: 1 and *whichp, 0 for none, -1 when
+	 * it cannot tell.
+	 */
+	int	(*revoked)(void *db, const char *const *key_ids,
+		    const char *const *fps, size_t n, size_t *whichp);
 	int	(*each)(void *db, int (*fn)(const struct sc_row *, void *),
 		    void *arg);
 	int	(*each_revocation)(void *db,

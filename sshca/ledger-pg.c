@@ -40,6 +40,12 @@
 #define LOCK_TIMEOUT	"120s"
 #define CHECK_INTERVAL	"5s"		/* is the client still there? */
 #define FETCH_ROWS	500		/* rows per FETCH of an iteration */
+/*
+ * Queries per pipeline: their small results (tens of bytes each) must fit
+ * in the socket's buffers while this side is still sending, or both ends
+ * would wait on each other.
+ */
+#define PIPELINE_MAX	512
 #define ERR_MAX		512
 
 #define OID_INT8	20
@@ -49,6 +55,9 @@
 struct pg {
 	PGconn		*conn;
 	int		 in_tx;		/* inside BEGIN: cursors may run */
+	int		 have_tail;	/* the log's end, read by begin */
+	long long	 tail_seq;
+	char		 tail_hash[LOG_HASH_HEX];
 	unsigned int	 cursors;	/* for unique cursor names */
 	char		 state[6];	/* SQLSTATE of the last error */
 	char		 err[ERR_MAX];
@@ -231,35 +240,46 @@ check_target(const char *target, char *errbuf, size_t errlen)
 	return r;
 }
 
-/* This session's settings: durable commits, bounded waits, UTF-8. */
+/*
+ * This session's settings (durable commits, bounded waits, UTF-8), and
+ * whether the ledger's tables are there, in one round trip. A site killed
+ * while its statement waits (for the log, for a row) is noticed during the
+ * wait, so its lock is freed: client_connection_check_interval, set from
+ * PostgreSQL 14 on (an older server goes without).
+ */
 static int
-setup_session(struct pg *p)
+setup_session(struct pg *p, int *havep)
 {
-	if (exec(p, "SET synchronous_commit TO on;"
+	PGresult *res;
+
+	*havep = 0;
+	res = PQexec(p->conn, "SET synchronous_commit TO on;"
 	    "SET idle_in_transaction_session_timeout TO '" IDLE_TX_TIMEOUT "';"
 	    "SET lock_timeout TO '" LOCK_TIMEOUT "';"
 	    "SET client_encoding TO 'UTF8';"
-	    "SET client_min_messages TO warning") != 0)
+	    "SET client_min_messages TO warning;"
+	    "SELECT set_config('client_connection_check_interval', '"
+	    CHECK_INTERVAL "', false) WHERE "
+	    "current_setting('server_version_num')::int >= 140000;"
+	    "SELECT to_regclass('meta') IS NOT NULL AND "
+	    "to_regclass('certs') IS NOT NULL AND to_regclass('revocations') "
+	    "IS NOT NULL AND to_regclass('log') IS NOT NULL");
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    PQntuples(res) != 1) {
+		set_err(p, res, NULL);
+		PQclear(res);
 		return NKHSM_ERR_IO;
-	/*
-	 * A site killed while its statement waits (for the log, for a row)
-	 * is noticed during the wait, not after it, so its lock is freed:
-	 * PostgreSQL 14 and later; an older server goes without.
-	 */
-	(void)exec(p, "SET client_connection_check_interval TO '"
-	    CHECK_INTERVAL "'");
-	p->err[0] = '\0';
-	p->state[0] = '\0';
+	}
+	*havep = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
 	return 0;
 }
 
 /* The schema (init), or a check that it is there (every other command). */
 static int
-setup_schema(struct pg *p, unsigned int flags, char *errbuf, size_t errlen)
+setup_schema(struct pg *p, unsigned int flags, int have, char *errbuf,
+    size_t errlen)
 {
-	PGresult *res;
-	int have;
-
 	if (flags & SC_LEDGER_CREATE) {
 		if (exec(p, "BEGIN") != 0 || exec(p, schema) != 0 ||
 		    exec(p, "COMMIT") != 0) {
@@ -268,18 +288,6 @@ setup_schema(struct pg *p, unsigned int flags, char *errbuf, size_t errlen)
 		}
 		return 0;
 	}
-	res = PQexec(p->conn, "SELECT to_regclass('meta') IS NOT NULL AND "
-	    "to_regclass('certs') IS NOT NULL AND to_regclass('revocations') "
-	    "IS NOT NULL AND to_regclass('log') IS NOT NULL");
-	have = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK &&
-	    PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		set_err(p, res, NULL);
-		nk_errf(errbuf, errlen, "ledger: %s", p->err);
-		PQclear(res);
-		return NKHSM_ERR_IO;
-	}
-	PQclear(res);
 	if (!have) {
 		nk_errf(errbuf, errlen, "the database holds no nkhsm-sshca ledger "
 		    "(run nkhsm-sshca init --ledger URL at the first site)");
@@ -288,20 +296,89 @@ setup_schema(struct pg *p, unsigned int flags, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/*
+ * The n results of a pipeline and its sync, each handed to fn (with its
+ * index) or, after the first failure, skipped by the server. 0, or the
+ * first failure fn returned (fn records the error).
+ */
 static int
-prepare_all(struct pg *p, char *errbuf, size_t errlen)
+pipeline_results(struct pg *p, size_t n,
+    int (*fn)(struct pg *, PGresult *, size_t, void *), void *arg)
 {
+	PGresult *res;
 	size_t i;
+	int r = 0, rr;
 
-	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
-		if (check(p, PQprepare(p->conn, stmts[i].name, stmts[i].sql,
-		    stmts[i].nparams, stmts[i].types), PGRES_COMMAND_OK,
-		    NULL) != 0) {
-			nk_errf(errbuf, errlen, "ledger: prepare: %s", p->err);
+	for (i = 0; i <= n; i++) {
+		if ((res = PQgetResult(p->conn)) == NULL) {
+			if (r == 0)
+				set_err(p, NULL, NULL);
+			return r != 0 ? r : NKHSM_ERR_IO;
+		}
+		if (i == n) {
+			if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && r == 0) {
+				set_err(p, res, NULL);
+				r = NKHSM_ERR_IO;
+			}
+		} else if (PQresultStatus(res) != PGRES_PIPELINE_ABORTED && r == 0 &&
+		    (rr = fn(p, res, i, arg)) != 0)
+			r = rr;
+		PQclear(res);
+		/* Each query's result ends with a NULL; the sync's does not. */
+		if (i < n && (res = PQgetResult(p->conn)) != NULL) {
+			PQclear(res);
 			return NKHSM_ERR_IO;
 		}
 	}
-	return 0;
+	return r;
+}
+
+/* Leave pipeline mode; a failure to leave is one too. */
+static int
+pipeline_end(struct pg *p, int r)
+{
+	if (!PQexitPipelineMode(p->conn) && r == 0) {
+		set_err(p, NULL, "pipeline");
+		r = NKHSM_ERR_IO;
+	}
+	return r;
+}
+
+static int
+prepared(struct pg *p, PGresult *res, size_t i, void *arg)
+{
+	(void)i;
+	(void)arg;
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		return 0;
+	set_err(p, res, NULL);
+	return NKHSM_ERR_IO;
+}
+
+/* Every statement of stmts[], in one round trip. */
+static int
+prepare_all(struct pg *p, char *errbuf, size_t errlen)
+{
+	size_t i, n = sizeof(stmts) / sizeof(stmts[0]);
+	int r = 0;
+
+	if (!PQenterPipelineMode(p->conn)) {
+		set_err(p, NULL, "pipeline");
+		r = NKHSM_ERR_IO;
+	}
+	for (i = 0; r == 0 && i < n; i++)
+		if (!PQsendPrepare(p->conn, stmts[i].name, stmts[i].sql,
+		    stmts[i].nparams, stmts[i].types))
+			r = NKHSM_ERR_IO;
+	if (r == 0 && !PQpipelineSync(p->conn))
+		r = NKHSM_ERR_IO;
+	if (r == 0)
+		r = pipeline_results(p, n, prepared, NULL);
+	else
+		set_err(p, NULL, "prepare");
+	if ((r = pipeline_end(p, r)) != 0)
+		nk_errf(errbuf, errlen, "ledger: prepare: %s", p->err);
+	return r;
 }
 
 static int
@@ -314,7 +391,7 @@ pg_open(const char *target, unsigned int flags, void **dbp, char *errbuf,
 	const char *const vals[] = { CONNECT_TIMEOUT, "nkhsm-sshca", target,
 	    NULL };
 	struct pg *p;
-	int r;
+	int r, have = 0;
 
 	*dbp = NULL;
 	if ((r = check_target(target, errbuf, errlen)) != 0)
@@ -333,10 +410,10 @@ pg_open(const char *target, unsigned int flags, void **dbp, char *errbuf,
 		return SC_LEDGER_ERR_UNREACHABLE;
 	}
 	PQsetNoticeProcessor(p->conn, ignore_notice, NULL);
-	if (setup_session(p) != 0) {
+	if (setup_session(p, &have) != 0) {
 		nk_errf(errbuf, errlen, "ledger: session: %s", p->err);
 		r = NKHSM_ERR_IO;
-	} else if ((r = setup_schema(p, flags, errbuf, errlen)) == 0)
+	} else if ((r = setup_schema(p, flags, have, errbuf, errlen)) == 0)
 		r = prepare_all(p, errbuf, errlen);
 	if (r != 0) {
 		if (pg_lost(p))
@@ -355,13 +432,30 @@ pg_begin(void *db)
 {
 	struct pg *p = db;
 
+	PGresult *res;
+
 	p->err[0] = '\0';
-	if (exec(p, "BEGIN ISOLATION LEVEL READ COMMITTED;"
-	    "LOCK TABLE log IN EXCLUSIVE MODE") != 0) {
+	p->have_tail = 0;
+	/* The log's end comes along: it cannot move while the lock is held. */
+	res = PQexec(p->conn, "BEGIN ISOLATION LEVEL READ COMMITTED;"
+	    "LOCK TABLE log IN EXCLUSIVE MODE;"
+	    "SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1");
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_err(p, res, NULL);
+		PQclear(res);
 		pg_rollback(p);
 		return NKHSM_ERR_IO;
 	}
 	p->in_tx = 1;
+	p->have_tail = 1;
+	p->tail_seq = 0;
+	strcpy(p->tail_hash, SC_LOG_GENESIS);
+	if (PQntuples(res) == 1) {
+		p->tail_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		snprintf(p->tail_hash, sizeof(p->tail_hash), "%s",
+		    PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
 	return 0;
 }
 
@@ -373,6 +467,7 @@ pg_commit(void *db)
 	int ok;
 
 	p->in_tx = 0;
+	p->have_tail = 0;
 	res = PQexec(p->conn, "COMMIT");
 	/* An aborted transaction's COMMIT answers ROLLBACK: not committed. */
 	ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK &&
@@ -397,6 +492,7 @@ pg_rollback(void *db)
 	memcpy(err, p->err, sizeof(err));
 	memcpy(state, p->state, sizeof(state));
 	p->in_tx = 0;
+	p->have_tail = 0;
 	if (PQstatus(p->conn) == CONNECTION_OK)
 		(void)exec(p, "ROLLBACK");
 	memcpy(p->err, err, sizeof(err));
@@ -493,6 +589,11 @@ pg_log_tail(void *db, long long *seqp, char *head)
 	PGresult *res;
 	int r = 0;
 
+	if (p->have_tail) {
+		*seqp = p->tail_seq;
+		memcpy(head, p->tail_hash, LOG_HASH_HEX);
+		return 0;
+	}
 	*seqp = 0;
 	strcpy(head, SC_LOG_GENESIS);
 	res = PQexec(p->conn, "SELECT seq, hash FROM log ORDER BY seq DESC "
@@ -558,11 +659,12 @@ pg_log_put(void *db, const struct sc_logrow *r)
 	struct params q;
 
 	log_params(r, &q);
+	p->have_tail = 0;
 	return check(p, PQexecPrepared(p->conn, "nk_ins_log", 4, q.v, NULL,
 	    NULL, 0), PGRES_COMMAND_OK, NULL);
 }
 
-/* Queue the 2n inserts of a batch; the results are read after the sync. */
+/* Queue the 2n inserts of a batch. */
 static int
 send_batch(struct pg *p, const struct sc_logrow *logs,
     const struct sc_row *certs, size_t n)
@@ -583,64 +685,35 @@ send_batch(struct pg *p, const struct sc_logrow *logs,
 	return PQpipelineSync(p->conn) ? 0 : NKHSM_ERR_IO;
 }
 
-/* A taken serial, as opposed to any other refusal. */
-static int
-serial_taken(const PGresult *res)
-{
-	const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	const char *c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-
-	return st != NULL && strcmp(st, "23505") == 0 && c != NULL &&
-	    strcmp(c, "certs_serial_unique") == 0;
-}
-
 /*
- * The results of the 2n inserts and the sync, in order. The first failure
- * is kept (and the queries after it are skipped by the server): a taken
- * serial at certificate k is NKHSM_ERR_EXISTS with *takenp = k.
+ * One insert's result: a taken serial (the certificate of pair i / 2) is
+ * NKHSM_ERR_EXISTS with its index, any other refusal NKHSM_ERR_IO.
  */
 static int
-read_batch(struct pg *p, size_t n, size_t *takenp)
+inserted(struct pg *p, PGresult *res, size_t i, void *arg)
 {
-	PGresult *res;
-	ExecStatusType st;
-	size_t i;
-	int r = 0;
+	const char *st, *c;
 
-	for (i = 0; i <= 2 * n; i++) {
-		if ((res = PQgetResult(p->conn)) == NULL)
-			return r != 0 ? r : NKHSM_ERR_IO;
-		st = PQresultStatus(res);
-		if (i < 2 * n && st != PGRES_COMMAND_OK && r == 0 &&
-		    st != PGRES_PIPELINE_ABORTED) {
-			set_err(p, res, NULL);
-			r = NKHSM_ERR_IO;
-			if (i % 2 == 1 && serial_taken(res)) {
-				*takenp = i / 2;
-				r = NKHSM_ERR_EXISTS;
-			}
-		} else if (i == 2 * n && st != PGRES_PIPELINE_SYNC && r == 0) {
-			set_err(p, res, NULL);
-			r = NKHSM_ERR_IO;
-		}
-		PQclear(res);
-		/* Each query's result ends with a NULL; the sync's does not. */
-		if (i < 2 * n && (res = PQgetResult(p->conn)) != NULL) {
-			PQclear(res);
-			return NKHSM_ERR_IO;
-		}
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		return 0;
+	set_err(p, res, NULL);
+	st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	if (i % 2 == 1 && st != NULL && strcmp(st, "23505") == 0 && c != NULL &&
+	    strcmp(c, "certs_serial_unique") == 0) {
+		*(size_t *)arg = i / 2;
+		return NKHSM_ERR_EXISTS;
 	}
-	return r;
+	return NKHSM_ERR_IO;
 }
 
+/* One pipeline of at most PIPELINE_MAX / 2 certificates and their entries. */
 static int
-pg_issue(void *db, const struct sc_logrow *logs, const struct sc_row *certs,
-    size_t n, size_t *takenp)
+issue_some(struct pg *p, const struct sc_logrow *logs,
+    const struct sc_row *certs, size_t n, size_t *takenp)
 {
-	struct pg *p = db;
 	int r;
 
-	/* 2n small results: far below what would fill the socket's buffer. */
 	if (!PQenterPipelineMode(p->conn)) {
 		set_err(p, NULL, "pipeline");
 		return NKHSM_ERR_IO;
@@ -648,10 +721,24 @@ pg_issue(void *db, const struct sc_logrow *logs, const struct sc_row *certs,
 	if ((r = send_batch(p, logs, certs, n)) != 0)
 		set_err(p, NULL, "send");
 	else
-		r = read_batch(p, n, takenp);
-	if (!PQexitPipelineMode(p->conn) && r == 0) {
-		set_err(p, NULL, "pipeline");
-		r = NKHSM_ERR_IO;
+		r = pipeline_results(p, 2 * n, inserted, takenp);
+	return pipeline_end(p, r);
+}
+
+static int
+pg_issue(void *db, const struct sc_logrow *logs, const struct sc_row *certs,
+    size_t n, size_t *takenp)
+{
+	struct pg *p = db;
+	size_t i, k, taken = 0;
+	int r = 0;
+
+	p->have_tail = 0;
+	for (i = 0; i < n && r == 0; i += k) {
+		k = n - i < PIPELINE_MAX / 2 ? n - i : PIPELINE_MAX / 2;
+		if ((r = issue_some(p, logs + i, certs + i, k, &taken)) ==
+		    NKHSM_ERR_EXISTS)
+			*takenp = i + taken;
 	}
 	return r;
 }
@@ -719,24 +806,90 @@ pg_revoke_future(void *db, const char *what, const char *value,
 	    "value) DO NOTHING", 5, types, vals), np);
 }
 
+struct found {
+	size_t		 base, which;
+	int		 any;
+};
+
 static int
-pg_is_revoked(void *db, const char *key_id, const char *fp)
+looked_up(struct pg *p, PGresult *res, size_t i, void *arg)
+{
+	struct found *f = arg;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_err(p, res, NULL);
+		return NKHSM_ERR_IO;
+	}
+	if (PQntuples(res) > 0 && !f->any) {
+		f->any = 1;
+		f->which = f->base + i;
+	}
+	return 0;
+}
+
+/* One revocation lookup per request, PIPELINE_MAX to a round trip. */
+static int
+pg_revoked(void *db, const char *const *key_ids, const char *const *fps,
+    size_t n, size_t *whichp)
 {
 	struct pg *p = db;
+	struct found f = { 0, 0, 0 };
 	const char *vals[2];
-	PGresult *res;
-	int r;
+	size_t i, k;
+	int r = 0;
 
-	vals[0] = key_id != NULL ? key_id : "";
-	vals[1] = fp != NULL ? fp : "";
-	res = PQexecPrepared(p->conn, "nk_is_revoked", 2, vals, NULL, NULL, 0);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		set_err(p, res, NULL);
-		r = -1;		/* cannot tell: the caller refuses */
-	} else
-		r = PQntuples(res) > 0;
-	PQclear(res);
-	return r;
+	for (f.base = 0; f.base < n && r == 0 && !f.any; f.base += k) {
+		k = n - f.base < PIPELINE_MAX ? n - f.base : PIPELINE_MAX;
+		if (!PQenterPipelineMode(p->conn)) {
+			set_err(p, NULL, "pipeline");
+			return -1;
+		}
+		for (i = 0; i < k && r == 0; i++) {
+			vals[0] = key_ids[f.base + i] != NULL ? key_ids[f.base + i] : "";
+			vals[1] = fps[f.base + i] != NULL ? fps[f.base + i] : "";
+			if (!PQsendQueryPrepared(p->conn, "nk_is_revoked", 2, vals,
+			    NULL, NULL, 0))
+				r = NKHSM_ERR_IO;
+		}
+		if (r == 0 && !PQpipelineSync(p->conn))
+			r = NKHSM_ERR_IO;
+		if (r == 0)
+			r = pipeline_results(p, k, looked_up, &f);
+		else
+			set_err(p, NULL, "send");
+		r = pipeline_end(p, r);
+	}
+	if (r != 0)
+		return -1;	/* cannot tell: the caller refuses */
+	*whichp = f.which;
+	return f.any;
+}
+
+/* n rows of meta (at most 8) in one statement. */
+static int
+pg_meta_put_many(void *db, const char *const *k, const char *const *v,
+    size_t n)
+{
+	struct pg *p = db;
+	const char *vals[16];
+	Oid types[16];
+	char sql[512];
+	size_t i, len;
+
+	if (n == 0 || n > 8)
+		return NKHSM_ERR_INVALID_ARGUMENT;
+	len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO meta(k,v) VALUES");
+	for (i = 0; i < n; i++) {
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    "%s($%zu,$%zu)", i > 0 ? "," : "", 2 * i + 1, 2 * i + 2);
+		vals[2 * i] = k[i];
+		vals[2 * i + 1] = v[i];
+		types[2 * i] = types[2 * i + 1] = OID_TEXT;
+	}
+	snprintf(sql + len, sizeof(sql) - len, " ON CONFLICT(k) DO UPDATE SET "
+	    "v=excluded.v");
+	return check(p, query(p, sql, (int)(2 * n), types, vals),
+	    PGRES_COMMAND_OK, NULL);
 }
 
 /*
@@ -975,12 +1128,13 @@ const struct sc_backend sc_backend_pg = {
 	.used = pg_used,
 	.meta_get = pg_meta_get,
 	.meta_put = pg_meta_put,
+	.meta_put_many = pg_meta_put_many,
 	.log_tail = pg_log_tail,
 	.log_put = pg_log_put,
 	.issue = pg_issue,
 	.revoke_certs = pg_revoke_certs,
 	.revoke_future = pg_revoke_future,
-	.is_revoked = pg_is_revoked,
+	.revoked = pg_revoked,
 	.each = pg_each,
 	.each_revocation = pg_each_revocation,
 	.each_log = pg_each_log,

@@ -228,6 +228,19 @@ sq_meta_put(void *db, const char *k, const char *v)
 }
 
 static int
+sq_meta_put_many(void *db, const char *const *k, const char *const *v,
+    size_t n)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++)
+		if ((r = sq_meta_put(db, k[i], v[i])) != 0)
+			return r;
+	return 0;
+}
+
+static int
 sq_log_tail(void *db, long long *seqp, char *head)
 {
 	struct sq *s = db;
@@ -568,9 +581,8 @@ sq_relink(void *db, const char *family, const char *serial, long long seq)
 }
 
 static int
-sq_is_revoked(void *db, const char *key_id, const char *fp)
+sq_is_revoked(struct sq *s, const char *key_id, const char *fp)
 {
-	struct sq *s = db;
 	int r = 0, rc;
 
 	/* Asked once per request of a batch: prepared once. */
@@ -591,6 +603,22 @@ sq_is_revoked(void *db, const char *key_id, const char *fp)
 	return r;
 }
 
+static int
+sq_revoked(void *db, const char *const *key_ids, const char *const *fps,
+    size_t n, size_t *whichp)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = sq_is_revoked(db, key_ids[i], fps[i])) != 0) {
+			*whichp = i;
+			return r;
+		}
+	}
+	return 0;
+}
+
 const struct sc_backend sc_backend_sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -605,12 +633,13 @@ const struct sc_backend sc_backend_sqlite = {
 	.used = sq_used,
 	.meta_get = sq_meta_get,
 	.meta_put = sq_meta_put,
+	.meta_put_many = sq_meta_put_many,
 	.log_tail = sq_log_tail,
 	.log_put = sq_log_put,
 	.issue = sq_issue,
 	.revoke_certs = sq_revoke_certs,
 	.revoke_future = sq_revoke_future,
-	.is_revoked = sq_is_revoked,
+	.revoked = sq_revoked,
 	.each = sq_each,
 	.each_revocation = sq_each_revocation,
 	.each_log = sq_each_log,

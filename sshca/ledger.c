@@ -282,16 +282,15 @@ sc_ledger_begin(struct sc_ledger *l, char *errbuf, size_t errlen)
 int
 sc_ledger_flush(struct sc_ledger *l)
 {
+	const char *keys[2] = { "log_head", "log_count" }, *vals[2];
 	char num[32];
-	int r;
 
 	if (!l->dirty)
 		return 0;
 	snprintf(num, sizeof(num), "%lld", l->seq);
-	if ((r = sc_ledger_meta_put(l, "log_head", l->head)) != 0 ||
-	    (r = sc_ledger_meta_put(l, "log_count", num)) != 0)
-		return r;
-	return 0;
+	vals[0] = l->head;
+	vals[1] = num;
+	return l->be->meta_put_many(l->db, keys, vals, 2);
 }
 
 int
@@ -613,9 +612,10 @@ sc_ledger_relink(struct sc_ledger *l, const char *family, const char *serial,
 	return l->be->relink(l->db, family, serial, seq);
 }
 
-/* Is this key id or subject key revoked for the future? */
 int
-sc_ledger_is_revoked(struct sc_ledger *l, const char *key_id, const char *fp)
+sc_ledger_first_revoked(struct sc_ledger *l, const char *const *key_ids,
+    const char *const *fps, size_t n, size_t *whichp)
 {
-	return l->be->is_revoked(l->db, key_id, fp);
+	*whichp = 0;
+	return n == 0 ? 0 : l->be->revoked(l->db, key_ids, fps, n, whichp);
 }

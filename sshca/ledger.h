@@ -121,9 +121,12 @@ struct sc_revrow {
 };
 int sc_ledger_each_revocation(struct sc_ledger *l,
     int (*fn)(const struct sc_revrow *, void *), void *arg);
-/* 1 when the key id or the subject key is revoked; -1 on error. */
-int sc_ledger_is_revoked(struct sc_ledger *l, const char *key_id,
-    const char *fp);
+/*
+ * Of n requests (key id, subject key fingerprint), the first whose key id
+ * or key is revoked for the future: 1 and *whichp; 0 for none; -1 on error.
+ */
+int sc_ledger_first_revoked(struct sc_ledger *l, const char *const *key_ids,
+    const char *const *fps, size_t n, size_t *whichp);
 /*
  * Check the hash chain, then every record against the entry that committed
  * to it: each certificate's every column (its revocation by replaying the
