@@ -78,8 +78,9 @@ bench-revoke: tools/nkhsm-tool pam_nkhsm/pam_nkhsm.la pam_nkhsm/nkhsm-pam-helper
 # two sites at once (bench/sshca-pg.sh; needs the postgresql package).
 EXTRA_DIST += bench/sshca-pg.sh
 if HAVE_POSTGRESQL
-bench: bench-sshca-pg
+BENCH_SSHCA_PG = bench-sshca-pg
 endif
+bench: $(BENCH_SSHCA_PG)
 bench-sshca-pg: sshca/nkhsm-sshca
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    SOFTHSM_MODULE='$(softhsm_module)' \

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_conf.c - nkhsm_conf_parse on arbitrary bytes. A success must hold
- * only values that passed their checks; a failure must say where.
+ * only values that passed their checks (a ledger URL with no password=,
+ * among them); a failure must say where.
  */
 #include "config.h"
 
@@ -40,6 +41,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if ((v = nkhsm_conf_pin_source(conf)) != NULL &&
 	    strncmp(v, "env:", 4) != 0 && strncmp(v, "file:/", 6) != 0)
+		abort();
+	/* A ledger passed: sqlite:/..., or a PostgreSQL URL with no password. */
+	if ((v = nkhsm_conf_ledger(conf)) != NULL &&
+	    strncmp(v, "sqlite:/", 8) != 0 && (strncmp(v, "postgres", 8) != 0 ||
+	    strstr(v, "password=") != NULL))
 		abort();
 	nkhsm_conf_free(&conf);
 	return 0;

@@ -151,6 +151,28 @@ fuzz_fuzz_policy_LDFLAGS = $(FUZZ_LD_FLAGS)
 fuzz_fuzz_policy_LDADD = $(FUZZ_LIBS)
 endif
 
+# nkhsm-sshca's site settings (STATE/site.conf): sshca/site.c and the ledger
+# URL's form (sshca/ledgerurl.c) are compiled into the target.
+check_PROGRAMS += fuzz/replay_site
+TESTS += fuzz/replay_site
+
+fuzz_replay_site_SOURCES = fuzz/fuzz_site.c sshca/site.c sshca/site.h \
+	sshca/ledgerurl.c fuzz/replay.c $(FUZZ_HDR)
+fuzz_replay_site_CPPFLAGS = $(FUZZ_SSHCA_CPP_FLAGS) \
+	-DREPLAY_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/site"'
+fuzz_replay_site_LDADD = $(FUZZ_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += fuzz/fuzz_site
+
+fuzz_fuzz_site_SOURCES = fuzz/fuzz_site.c sshca/site.c sshca/site.h \
+	sshca/ledgerurl.c $(FUZZ_HDR)
+fuzz_fuzz_site_CPPFLAGS = $(FUZZ_SSHCA_CPP_FLAGS)
+fuzz_fuzz_site_CFLAGS = $(FUZZ_CC_FLAGS)
+fuzz_fuzz_site_LDFLAGS = $(FUZZ_LD_FLAGS)
+fuzz_fuzz_site_LDADD = $(FUZZ_LIBS)
+endif
+
 # x509 --san: sshca/san.c is compiled into the target.
 check_PROGRAMS += fuzz/replay_san
 TESTS += fuzz/replay_san

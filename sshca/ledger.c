@@ -29,12 +29,11 @@
 #include "ledger-int.h"
 #include "ledgerlog.h"
 
-#define NAME_MAX_LEN	1024
 
 struct sc_ledger {
 	const struct sc_backend *be;
 	void		*db;
-	char		 name[NAME_MAX_LEN];	/* for messages */
+	char		 name[SC_LEDGER_URL_MAX];	/* for messages */
 	/* The log's end within the current transaction. */
 	int		 loaded;
 	int		 dirty;		/* meta's head is behind: write at commit */
@@ -51,54 +50,22 @@ dberr(struct sc_ledger *l, char *errbuf, size_t errlen, const char *what)
 	return NKHSM_ERR_IO;
 }
 
-/* "postgresql:" or "postgres:", and what follows it; NULL if neither. */
-static const char *
-pg_target(const char *url)
-{
-	if (strncmp(url, "postgresql:", 11) == 0)
-		return url[11] == '/' ? url : url + 11;
-	if (strncmp(url, "postgres:", 9) == 0)
-		return url[9] == '/' ? url : url + 9;
-	return NULL;
-}
-
 /* The backend and its target for a URL; NULL: DIR's own SQLite file. */
 static int
-parse_url(const char *url, const char *dir, const struct sc_backend **bep,
+backend_for(const char *url, const char *dir, const struct sc_backend **bep,
     char *target, size_t tlen, char *errbuf, size_t errlen)
 {
-	const char *t;
+	int r, kind = 0;
 
-	if (url == NULL) {
+	if ((r = sc_ledger_url_parse(url, dir, &kind, target, tlen, errbuf,
+	    errlen)) != 0)
+		return r;
+	if (kind == SC_LEDGER_SQLITE) {
 		*bep = &sc_backend_sqlite;
-		if ((size_t)snprintf(target, tlen, "%s/%s", dir, LEDGER_FILE) >=
-		    tlen)
-			return NKHSM_ERR_TOO_LARGE;
 		return 0;
-	}
-	if (strlen(url) >= tlen) {
-		nk_errf(errbuf, errlen, "ledger URL too long");
-		return NKHSM_ERR_INVALID_ARGUMENT;
-	}
-	if (strncmp(url, "sqlite:", 7) == 0) {
-		if (url[7] != '/' || url[8] == '\0') {
-			nk_errf(errbuf, errlen, "ledger URL 'sqlite:%.64s': the path "
-			    "must be absolute", url + 7);
-			return NKHSM_ERR_INVALID_ARGUMENT;
-		}
-		*bep = &sc_backend_sqlite;
-		snprintf(target, tlen, "%s", url + 7);
-		return 0;
-	}
-	if ((t = pg_target(url)) == NULL || *t == '\0') {
-		nk_errf(errbuf, errlen, "ledger URL: sqlite:/PATH or "
-		    "postgresql://... (a libpq URI, or postgresql: and a "
-		    "connection string)");
-		return NKHSM_ERR_INVALID_ARGUMENT;
 	}
 #ifdef HAVE_POSTGRESQL
 	*bep = &sc_backend_pg;
-	snprintf(target, tlen, "%s", t);
 	return 0;
 #else
 	nk_errf(errbuf, errlen, "this nkhsm-sshca was built without PostgreSQL "
@@ -136,25 +103,16 @@ check_format(struct sc_ledger *l, unsigned int flags, char *errbuf,
 }
 
 int
-sc_ledger_url_check(const char *url, char *errbuf, size_t errlen)
-{
-	const struct sc_backend *be;
-	char target[NAME_MAX_LEN];
-
-	return parse_url(url, "", &be, target, sizeof(target), errbuf, errlen);
-}
-
-int
 sc_ledger_open(const char *url, const char *dir, unsigned int flags,
     struct sc_ledger **lp, char *errbuf, size_t errlen)
 {
 	struct sc_ledger *l;
 	const struct sc_backend *be;
-	char target[NAME_MAX_LEN];
+	char target[SC_LEDGER_URL_MAX];
 	int r;
 
 	*lp = NULL;
-	if ((r = parse_url(url, dir, &be, target, sizeof(target), errbuf,
+	if ((r = backend_for(url, dir, &be, target, sizeof(target), errbuf,
 	    errlen)) != 0)
 		return r;
 	if ((l = calloc(1, sizeof(*l))) == NULL)

@@ -51,7 +51,16 @@ struct sc_entry {
 #define SC_LEDGER_ERR_UNREACHABLE	(-1000)
 int sc_ledger_open(const char *url, const char *dir, unsigned int flags,
     struct sc_ledger **lp, char *errbuf, size_t errlen);
-/* A URL's form, without opening it: NKHSM_ERR_INVALID_ARGUMENT and why. */
+/*
+ * A URL's form (ledgerurl.c, pure): SC_LEDGER_SQLITE with the file's path,
+ * or SC_LEDGER_PG with the libpq connection string or URI, in target;
+ * NULL is DIR/ledger.db. NKHSM_ERR_INVALID_ARGUMENT and why otherwise.
+ */
+#define SC_LEDGER_SQLITE	1
+#define SC_LEDGER_PG		2
+#define SC_LEDGER_URL_MAX	1024
+int sc_ledger_url_parse(const char *url, const char *dir, int *kindp,
+    char *target, size_t tlen, char *errbuf, size_t errlen);
 int sc_ledger_url_check(const char *url, char *errbuf, size_t errlen);
 void sc_ledger_close(struct sc_ledger **lp);
 /*

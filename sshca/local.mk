@@ -6,7 +6,8 @@ sshca_nkhsm_sshca_SOURCES = sshca/sshca.c sshca/cmd.h sshca/ca.c \
 	sshca/cmd-krl.c sshca/cmd-crl.c sshca/cmd-ledger.c \
 	sshca/sshca.h sshca/sshcert.c \
 	sshca/krl.c sshca/policy.c sshca/ledger.c sshca/ledger.h \
-	sshca/ledger-int.h sshca/ledger-sqlite.c sshca/site.c sshca/site.h \
+	sshca/ledger-int.h sshca/ledger-sqlite.c sshca/ledgerurl.c sshca/site.c \
+	sshca/site.h \
 	sshca/ledgerlog.c sshca/ledgerlog.h sshca/ledgerverify.c \
 	sshca/x509ca.c sshca/x509ca.h sshca/san.c sshca/san.h
 sshca_nkhsm_sshca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli \
