@@ -8,7 +8,10 @@
 # ratio reported); then two CA sites (two SoftHSM tokens, the same CA key)
 # signing ROUNDS batches each at the same time into the one ledger, against
 # one site alone (target: combined throughput >= 1.6x one site's).
-# Wall times are medians of REPEAT runs.
+# Wall times are medians of REPEAT runs. The ledgers (the PostgreSQL
+# cluster, the SQLite file) are on $TMPDIR's filesystem, each commit synced
+# there; the keys and certificates on a tmpfs when there is one (unless
+# NKHSM_BENCH_NO_TMPFS), as bench/sshca.sh explains.
 set -u
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
@@ -27,20 +30,27 @@ site s
 at a -q init --key "$(site_key a)" --ledger "$PGURL" > "$T/ca.pub" &&
     at b -q init --join --key "$(site_key b)" --ledger "$PGURL" >/dev/null &&
     at s -q init --key "$(site_key s)" >/dev/null || { echo "bench: init failed"; exit 1; }
+fstype() { df --output=fstype "$1" 2>/dev/null | tail -n 1; }
+K=$T/files
+if [ -z "${NKHSM_BENCH_NO_TMPFS:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] &&
+    [ "$(fstype /dev/shm)" = tmpfs ]; then
+	K=$(mktemp -d /dev/shm/nkhsm-bench-pg.XXXXXX)
+	CLEANUP="rm -rf '$K'; $CLEANUP"
+fi
 echo "== PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $NF}'):" \
     "$(pg_sql nkca "SELECT 'fsync=' || current_setting('fsync') || ', synchronous_commit=' ||
-    current_setting('synchronous_commit')"), Unix socket; files on" \
-    "$(df --output=fstype "$T" | tail -n 1) ($T)"
-mkdir "$T/keys"
+    current_setting('synchronous_commit')"), Unix socket; ledgers on" \
+    "$(fstype "$T") ($T), keys and certificates on $(fstype "$K") ($K)"
+mkdir -p "$K/keys"
 i=0
 while [ $i -lt "$N" ]; do
 	i=$((i + 1))
-	ssh-keygen -q -t ecdsa -N '' -C "u$i" -f "$T/keys/u$i" || exit 1
+	ssh-keygen -q -t ecdsa -N '' -C "u$i" -f "$K/keys/u$i" || exit 1
 done
 for s in a b; do
 	for r in $(seq 1 "$ROUNDS"); do
-		mkdir -p "$T/rounds.$s/r$r"
-		cp "$T"/keys/u*.pub "$T/rounds.$s/r$r/"
+		mkdir -p "$K/rounds.$s/r$r"
+		cp "$K"/keys/u*.pub "$K/rounds.$s/r$r/"
 	done
 done
 printf '#!/bin/sh\necho %s\n' "$USER_PIN" > "$T/askpass"
@@ -53,12 +63,12 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # certificate checked by ssh-keygen -L, then removed.
 batch() {
 	t0=$(now)
-	at "$1" -q sign --user -I bench -n alice -V +1h "$T"/keys/u*.pub || exit 1
+	at "$1" -q sign --user -I bench -n alice -V +1h "$K"/keys/u*.pub || exit 1
 	t1=$(now)
-	for f in "$T"/keys/u*-cert.pub; do
+	for f in "$K"/keys/u*-cert.pub; do
 		ssh-keygen -L -f "$f" >/dev/null || { echo "bench: bad certificate $f"; exit 1; }
 	done
-	rm -f "$T"/keys/*-cert.pub
+	rm -f "$K"/keys/*-cert.pub
 	secs "$t0" "$t1"
 }
 for r in $(seq 1 "$REPEAT"); do batch a; done | median > "$T/pg.s"
@@ -70,18 +80,18 @@ while [ $i -lt "$N" ]; do
 	i=$((i + 1))
 	SOFTHSM2_CONF="$T/a.softhsm2.conf" SSH_ASKPASS="$T/askpass" SSH_ASKPASS_REQUIRE=force \
 	    DISPLAY=:0 ssh-keygen -q -s "$T/ca.pub" -D "$SOFTHSM_MODULE" -I bench -n alice \
-	    -V +1h -z $i "$T/keys/u$i.pub" </dev/null >/dev/null 2>&1
+	    -V +1h -z $i "$K/keys/u$i.pub" </dev/null >/dev/null 2>&1
 done
 t1=$(now)
 sk_s=$(secs "$t0" "$t1")
-[ -f "$T/keys/u1-cert.pub" ] || { echo "bench: ssh-keygen -s -D produced nothing"; exit 1; }
-rm -f "$T"/keys/*-cert.pub
+[ -f "$K/keys/u1-cert.pub" ] || { echo "bench: ssh-keygen -s -D produced nothing"; exit 1; }
+rm -f "$K"/keys/*-cert.pub
 
 # rounds SITE: ROUNDS batches of N, one after another, as a site signing
 # without pause; sites: one alone, then both at once.
 rounds() {
 	for r in $(seq 1 "$ROUNDS"); do
-		at "$1" -q sign --user -I "site-$1" -n alice -V +1h "$T/rounds.$1/r$r"/u*[0-9].pub ||
+		at "$1" -q sign --user -I "site-$1" -n alice -V +1h "$K/rounds.$1/r$r"/u*[0-9].pub ||
 		    return 1
 	done
 }
