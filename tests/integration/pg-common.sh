@@ -116,6 +116,37 @@ pg_role() {
 	chmod 600 "$T/$1.pgpass"
 }
 
+# pg_hold SERIAL: another session inserts an SSH certificate row with
+# SERIAL and keeps its transaction open, so that a site's insert of that
+# serial waits inside its own transaction (holding the log's lock) until
+# pg_release rolls it back.
+pg_hold() {
+	rm -f "$T/pg/release"
+	{
+		printf '%s\n' "BEGIN; INSERT INTO certs VALUES('ssh', '$1', 'ssh-user', 'holder'," \
+		    "'x', 0, 0, 'x', 'x', 0, '\\x00', 0, NULL, NULL);"
+		while [ ! -e "$T/pg/release" ]; do sleep 0.1; done
+		echo "ROLLBACK;"
+	} | "$PG_BIN/psql" -h "$PGS" -U "$PG_ADMIN" -d nkca -X -q -v ON_ERROR_STOP=1 \
+	    > "$T/pg/hold.out" 2>&1 &
+	HOLD_PID=$!
+}
+pg_release() {
+	touch "$T/pg/release"
+	wait $HOLD_PID
+}
+# pg_waiting N: wait (up to 30 s, stretched under valgrind) until N
+# nkhsm-sshca sessions wait for a lock.
+pg_waiting() {
+	_n=0
+	while [ "$(pg_sql nkca "SELECT count(*) FROM pg_stat_activity WHERE
+	    application_name = 'nkhsm-sshca' AND wait_event_type = 'Lock'")" != "$1" ]; do
+		_n=$((_n + 1))
+		[ $_n -gt $((300 * ${SLOW:-1})) ] && return 1
+		sleep 0.1
+	done
+}
+
 # ca_key: the CA key, made in software once (P-256), as PKCS#8 DER.
 ca_key() {
 	[ -f "$T/cakey.p8" ] && return 0

@@ -130,14 +130,7 @@ expect_exit 0 "connection cut: the same command succeeds" at a -q sign --user -I
 # --- killed while holding the log ------------------------------------------------------
 # Another session holds serial 8000 (uncommitted): site a's transaction
 # takes the log's lock, then waits on that row inside it. Kill it there.
-rm -f "$T/go.block"
-{
-	printf '%s\n' "BEGIN; INSERT INTO certs VALUES('ssh', '8000', 'ssh-user', 'blocker'," \
-	    "'x', 0, 0, 'x', 'x', 0, '\\x00', 0, NULL, NULL);"
-	while [ ! -e "$T/go.block" ]; do sleep 0.1; done
-	echo "ROLLBACK;"
-} | "$PG_BIN/psql" -h "$PGS" -U "$PG_ADMIN" -d nkca -X -q -v ON_ERROR_STOP=1 > "$T/block.out" 2>&1 &
-blocker=$!
+pg_hold 8000
 batch "$T/lock" 1
 at_bg a -q sign --user -I lock -n s -V +1h -z 8000 "$T/lock/c1.pub" > "$T/lock.out" 2>&1
 signer=$AT_PID
@@ -162,8 +155,7 @@ expect_exit 0 "site a killed holding the log: site b signs a batch meanwhile" \
 [ $(($(date +%s) - t0)) -lt $((30 * SLOW)) ] &&
     pass "the dead site's lock was freed within seconds ($(($(date +%s) - t0)) s)" ||
     fail "site b waited $(($(date +%s) - t0)) s for the dead site's lock"
-touch "$T/go.block"
-wait $blocker
+pg_release
 [ "$(count lock)" -eq 0 ] && [ ! -e "$T/lock/c1-cert.pub" ] &&
     [ "$(pg_sql nkca "SELECT count(*) FROM certs WHERE serial = '8000'")" -eq 0 ] &&
     pass "killed holding the log: nothing of its transaction remains, no file" ||

@@ -6,7 +6,9 @@
 # ssh-keygen -L as signed by the CA key, the two sites' transactions
 # interleaved in one intact chain (verify-log at both, with the same head),
 # list the same at both, every file the ledger's certificate byte for
-# byte. Two batches racing for the same -z serials: the database lets one
+# byte. A site whose transaction holds the log (waiting on a row another
+# session holds) makes the other site wait its turn, and both go through.
+# Two batches racing for the same -z serials: the database lets one
 # through whole and refuses the other (status 9), with no file written.
 . "${top_srcdir:-.}/tests/integration/common.sh"
 . "$top_srcdir/tests/integration/pg-common.sh"
@@ -92,6 +94,30 @@ at a list > "$T/a.list" 2>&1
 at b list > "$T/b.list" 2>&1
 [ "$(wc -l < "$T/a.list")" -eq $total ] && cmp -s "$T/a.list" "$T/b.list" &&
     pass "list is the same at both sites ($total lines)" || fail "list differs between the sites"
+
+# Writers wait their turn: site b's transaction holds the log (its insert
+# waits on a row another session holds), site a's batch waits for it
+# instead of appending after the same end of the log, and both go through
+# once the row is let go, a's entries after b's.
+ssh-keygen -q -t ed25519 -N '' -f "$T/turn" || exit 99
+cp "$T/turn.pub" "$T/turn2.pub"
+pg_hold 8100
+at b -q sign --user -I turn-b -n t -V +1h -z 8100 "$T/turn.pub" > "$T/turnb.out" 2>&1 &
+pb=$!
+pg_waiting 1 || fail "site b never waited inside its transaction"
+at a -q sign --user -I turn-a -n t -V +1h "$T/turn2.pub" > "$T/turna.out" 2>&1 &
+pa=$!
+pg_waiting 2 && pass "site a waits while site b's transaction holds the log" ||
+    fail "site a did not wait for site b"
+pg_release
+wait $pb; rb=$?
+wait $pa; ra=$?
+[ $ra -eq 0 ] && [ $rb -eq 0 ] && pass "both went through once the row was let go" ||
+    fail "waiting their turn: exit $ra ($(head -1 "$T/turna.out")) and $rb ($(head -1 "$T/turnb.out"))"
+[ "$(pg_sql nkca "SELECT (SELECT log_seq FROM certs WHERE key_id = 'turn-a') >
+    (SELECT log_seq FROM certs WHERE key_id = 'turn-b')")" = t ] &&
+    pass "site a's entry follows site b's in the log" || fail "site a's entry is not after site b's"
+expect_exit 0 "verify-log after waiting their turn" at a verify-log
 
 # Two batches racing for the same -z serials: one whole, the other refused.
 mkdir "$T/za" "$T/zb"
