@@ -184,10 +184,23 @@ for f in /usr/bin/nkhsm-tool /usr/bin/nkhsm-sshca /usr/sbin/nkhsm-hotplug \
 		pass "$f installed, no run path"
 	fi
 done
-lib=$(env -i ldd /usr/bin/nkhsm-tool | sed -n 's/^[[:space:]]*libnkhsm\.so\.0 => \([^ ]*\) .*/\1/p')
-[ -n "$lib" ] && [ "$(readlink -f "$lib")" = "$(readlink -f "/usr/lib/$MA/libnkhsm.so.0")" ] &&
-    pass "nkhsm-tool loads the installed libnkhsm.so.0" ||
-    fail "nkhsm-tool loads '$lib', not /usr/lib/$MA/libnkhsm.so.0"
+# The programs link libnkhsm's core statically (they use its internals);
+# the shared library is for other programs, built with libnkhsm-dev alone.
+cat > "$T/use.c" <<'EOC'
+#include <stdio.h>
+#include <string.h>
+#include <nkhsm.h>
+int main(void) { puts(nkhsm_version()); return strlen(nkhsm_strerror(-1)) == 0; }
+EOC
+if cc -o "$T/use" "$T/use.c" $(pkg-config --cflags --libs nkhsm) > "$T/use.out" 2>&1; then
+	lib=$(env -i ldd "$T/use" | sed -n 's/^[[:space:]]*libnkhsm\.so\.0 => \([^ ]*\) .*/\1/p')
+	[ -n "$lib" ] && [ "$(readlink -f "$lib")" = "$(readlink -f "/usr/lib/$MA/libnkhsm.so.0")" ] &&
+	    [ "$(env -i "$T/use")" = "$(dpkg-query -W -f '${Version}' libnkhsm0)" ] &&
+	    pass "a program built with libnkhsm-dev (pkg-config nkhsm) runs on the installed libnkhsm.so.0" ||
+	    fail "a program built with libnkhsm-dev loads '$lib' and says '$(env -i "$T/use" 2>&1)'"
+else
+	fail "a program does not build with libnkhsm-dev: $(head -5 "$T/use.out")"
+fi
 cmp -s "$T/before.pam/pam.d/common-auth" /etc/pam.d/common-auth &&
     pass "installing changes no PAM stack (the profile is Default: no)" ||
     fail "installing changed /etc/pam.d/common-auth"
