@@ -56,9 +56,24 @@ if [ -n "${NKHSM_VALGRIND:-}" ]; then
 	SLOW=8	# deadlines in the tests stretch this much under valgrind
 fi
 
+# pwrap_sweep: pam_wrapper copies the service directory to /tmp/pam.X (62
+# names machine-wide) and removes it at exit, but a process that loads it
+# and then execs, as valgrind's launcher does, leaks its copy. Remove the
+# copies whose pid file names a process that is gone (any test's: no live
+# process uses them), so that valgrind runs do not use the names up.
+pwrap_sweep() {
+	for _pwd in /tmp/pam.?; do
+		[ -f "$_pwd/pid" ] || continue
+		_pwp=$(cat "$_pwd/pid" 2>/dev/null) || continue
+		case $_pwp in '' | *[!0-9]*) continue ;; esac
+		kill -0 "$_pwp" 2>/dev/null || rm -rf "$_pwd"
+	done
+}
+
 # vg_check: fail if the last runs under valgrind reported an error or a leak.
 vg_check() {
 	[ -n "$VG" ] || return 0
+	pwrap_sweep
 	# Definite leaks count as errors (--errors-for-leak-kinds=definite).
 	# Names of their own: this runs inside the tests' loops.
 	_vgbad=$(grep -lE 'ERROR SUMMARY: [1-9]' "$T"/vg.*.log 2>/dev/null)
