@@ -4,7 +4,7 @@
 #   1. the whole test suite built with ASan and UBSan;
 #   2. the PAM and sshca integration tests under valgrind memcheck (the
 #      helper processes included);
-#   3. every libFuzzer target for a bounded time (NKHSM_FUZZ_SECONDS, 40),
+#   3. every libFuzzer target for a bounded time (NKHSM_FUZZ_SECONDS, 30),
 #      one target per core at a time;
 #   4. the fault sweeps with every fault kind.
 # Any finding fails the run. Each phase prints its time. Run tools/test.sh
@@ -14,7 +14,7 @@ set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
-fuzz_seconds=${NKHSM_FUZZ_SECONDS:-40}
+fuzz_seconds=${NKHSM_FUZZ_SECONDS:-30}
 [ -x configure ] || ./autogen.sh
 npass=0
 nfail=0
